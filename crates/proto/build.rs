@@ -1,0 +1,22 @@
+//! Compiles `proto/penny/v1/*.proto` with tonic's build tooling and a vendored `protoc`.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let files = ["account.proto", "verification.proto", "events.proto"]
+        .map(|f| root.join("penny/v1").join(f));
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    let mut config = tonic_prost_build::Config::new();
+    // A caller's own PROTOC wins; otherwise use the vendored binary (no system install needed).
+    if std::env::var_os("PROTOC").is_none() {
+        config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
+    }
+    tonic_prost_build::configure()
+        .file_descriptor_set_path(out.join("penny_descriptor.bin"))
+        .compile_with_config(config, &files, &[root])?;
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+    }
+    Ok(())
+}
