@@ -26,6 +26,8 @@ CONTROL API (not part of Plaid; JSON; errors are 400 {"error": "..."})
                                                 body, outcome, status, error, sim_time, wall_time}]
   DELETE /__sandbox/webhooks                    clear the log
   POST   /__sandbox/webhooks/flush              release webhooks held by the reorder fault
+  POST   /__sandbox/webhooks/sign               {body, iat?, claims?, kid?} -> {plaid_verification, kid}: a token for
+                                                that exact body, signed as webhooks are (load generators, tests)
   GET    /__sandbox/bank_transfers_webhook      -> {url}
   POST   /__sandbox/bank_transfers_webhook      {url}  (null clears; Plaid: Dashboard setting)
   GET    /__sandbox/faults                      current faults

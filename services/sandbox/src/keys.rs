@@ -147,6 +147,41 @@ impl Keys {
     }
 }
 
+impl Keys {
+    /// Signs arbitrary `claims` as a `Plaid-Verification` JWT with the key `kid` (default: the
+    /// current key), expired keys included. For the control API: tests and load generators need
+    /// tokens with chosen claims (stale `iat`, missing fields) signed by a key the receiver trusts.
+    /// Returns (token, kid).
+    pub fn sign_claims(
+        &self,
+        claims: &serde_json::Value,
+        kid: Option<&str>,
+    ) -> anyhow::Result<(String, String)> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let entry = match kid {
+            Some(kid) => entries
+                .iter()
+                .find(|e| e.jwk.kid == kid)
+                .ok_or_else(|| anyhow::anyhow!("unknown kid {kid}"))?,
+            None => entries
+                .last()
+                .ok_or_else(|| anyhow::anyhow!("no signing key"))?,
+        };
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(entry.jwk.kid.clone());
+        let token = jsonwebtoken::encode(&header, claims, &entry.key)?;
+        Ok((token, entry.jwk.kid.clone()))
+    }
+
+    /// The claims Plaid puts in a webhook's JWT: `iat` (default now) and the body's SHA-256.
+    pub fn webhook_claims(body: &[u8], iat: Option<i64>) -> serde_json::Value {
+        serde_json::json!({
+            "iat": iat.unwrap_or_else(wall_now),
+            "request_body_sha256": hex::encode(Sha256::digest(body)),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

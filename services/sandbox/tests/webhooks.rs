@@ -262,3 +262,65 @@ async fn webhook_faults_duplicate_drop_and_reorder() {
     assert_eq!(status, 400, "{v}");
     assert!(v["error"].as_str().expect("message").contains("duplicates"));
 }
+
+/// `/__sandbox/webhooks/sign` signs a chosen body (and `iat`, claims or key) exactly like a
+/// delivered webhook; the token verifies with the served key, and an expired key can still sign.
+#[tokio::test]
+async fn sign_endpoint_issues_tokens_that_verify_with_the_served_key() {
+    let sb = Sandbox::start().await;
+    let body = "{\n  \"webhook_type\": \"AUTH\"\n}";
+    let (status, signed) = sb
+        .post(
+            "/__sandbox/webhooks/sign",
+            json!({"body": body, "iat": 1_700_000_000}),
+        )
+        .await;
+    assert_eq!(status, 200, "{signed}");
+    let token = signed["plaid_verification"].as_str().expect("token");
+    let kid = signed["kid"].as_str().expect("kid").to_owned();
+    let header = jsonwebtoken::decode_header(token).expect("header");
+    assert_eq!(header.kid.as_deref(), Some(kid.as_str()));
+    let key = sb
+        .ok("/webhook_verification_key/get", json!({"key_id": kid}))
+        .await["key"]
+        .clone();
+    let decoding = DecodingKey::from_ec_components(
+        key["x"].as_str().expect("x"),
+        key["y"].as_str().expect("y"),
+    )
+    .expect("key");
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    let claims = jsonwebtoken::decode::<Claims>(token, &decoding, &validation)
+        .expect("verifies")
+        .claims;
+    assert_eq!(claims.iat, 1_700_000_000);
+    assert_eq!(
+        claims.request_body_sha256,
+        hex::encode(Sha256::digest(body.as_bytes()))
+    );
+
+    // Rotate: the old key is expired but can still sign on request; unknown kids are refused.
+    let (status, _) = sb.post("/__sandbox/keys/rotate", json!({})).await;
+    assert_eq!(status, 200);
+    let (status, old) = sb
+        .post(
+            "/__sandbox/webhooks/sign",
+            json!({"body": body, "kid": kid}),
+        )
+        .await;
+    assert_eq!(status, 200, "{old}");
+    assert_eq!(old["kid"], json!(kid));
+    let (status, refused) = sb
+        .post(
+            "/__sandbox/webhooks/sign",
+            json!({"body": body, "kid": "nope"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    let (status, refused) = sb
+        .post("/__sandbox/webhooks/sign", json!({"bodyy": body}))
+        .await;
+    assert_eq!(status, 400, "{refused}");
+}

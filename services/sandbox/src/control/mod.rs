@@ -5,6 +5,7 @@ mod faults;
 mod link;
 mod observe;
 mod settings;
+mod sign;
 
 use std::sync::Arc;
 
@@ -103,6 +104,7 @@ pub fn routes() -> Router<Arc<AppState>> {
             get(observe::webhooks).delete(observe::webhooks_clear),
         )
         .route("/__sandbox/webhooks/flush", post(observe::webhooks_flush))
+        .route("/__sandbox/webhooks/sign", post(sign::sign))
         .route(
             "/__sandbox/stats",
             get(observe::stats).delete(observe::stats_reset),
