@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn debug_and_display_never_show_the_value() {
-        let s = Secret::from("access-sandbox-123");
+        let s: Secret<String> = Secret::from("access-sandbox-123");
         assert_eq!(format!("{s:?}"), "[redacted]");
         assert_eq!(format!("{s}"), "[redacted]");
         assert_eq!(s.expose(), "access-sandbox-123");

@@ -1,0 +1,7 @@
+//! Tests of the testkit guards themselves, against the real binaries (one test binary).
+
+mod nats;
+mod postgres;
+mod sandbox;
+mod sqlite;
+mod subscriber;

