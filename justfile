@@ -45,14 +45,20 @@ test *ARGS: tools
         if [[ $# -eq 0 ]]; then
             cargo nextest run --workspace --profile "$profile"
             cargo test --workspace --doc # nextest does not run doctests
+            services/sandbox/contract/run.sh
         else
             cargo nextest run --profile "$profile" "$@"
         fi
     elif [[ $# -eq 0 ]]; then
         cargo test --workspace
+        services/sandbox/contract/run.sh
     else
         cargo test "$@"
     fi
+
+# Plaid's official Python client (plaid-python) against the sandbox: schema drift shows here.
+contract: tools
+    services/sandbox/contract/run.sh
 
 # Benchmarks (release builds): every benchmark in the workspace.
 bench:

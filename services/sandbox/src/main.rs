@@ -2,17 +2,20 @@
 
 use clap::Parser;
 use penny_sandbox::{App, Config};
+use penny_config::{LogFormat, TelemetryArgs};
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    penny_telemetry::install_crypto_provider();
     let cfg = Config::parse();
-    // TODO: switch to penny_telemetry::init once the telemetry crate is usable.
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&cfg.log_filter)?)
-        .init();
+    // A developer tool: human-readable logs.
+    let telemetry = TelemetryArgs {
+        log_format: LogFormat::Pretty,
+        log_filter: cfg.log_filter.clone(),
+        otlp_endpoint: None,
+    };
+    let _guard = penny_telemetry::init("penny-sandbox", &telemetry)?;
 
     let app = App::build(cfg).await?;
     tracing::info!(base_url = %app.base_url(), "penny-sandbox ready");
