@@ -1,0 +1,117 @@
+//! [`RetryPolicy`]: exponential backoff with jitter, by delivery count.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+/// How transient failures are retried: the `n`-th delivery that fails is redelivered after
+/// [`RetryPolicy::delay`]`(n)`, and a message that has failed on its `max_deliveries`-th
+/// delivery is parked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Ceiling of the first delay (doubles with each delivery).
+    pub base: Duration,
+    /// Largest ceiling.
+    pub cap: Duration,
+    /// Deliveries before a message that keeps failing is parked.
+    pub max_deliveries: u64,
+}
+
+impl Default for RetryPolicy {
+    /// 1 s doubling to 5 min, 20 deliveries: about an hour of retries before parking, which
+    /// rides out a Plaid or database outage of that order.
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(1),
+            cap: Duration::from_secs(300),
+            max_deliveries: 20,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before redelivering a message whose `delivered`-th delivery failed.
+    ///
+    /// Full jitter over the ceiling `min(cap, base · 2^(delivered-1))`, floored at half of
+    /// `min(base, cap)` (and at 1 ms) so it is never zero: a plain Nak redelivers at once and
+    /// would turn an outage into a hot loop.
+    pub fn delay(&self, delivered: u64) -> Duration {
+        let ceiling = self.ceiling(delivered);
+        let floor = (self.base.min(self.cap) / 2).max(Duration::from_millis(1));
+        if ceiling <= floor {
+            return floor;
+        }
+        let nanos = rand::rng().random_range(floor.as_nanos()..=ceiling.as_nanos());
+        Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+    }
+
+    /// The ceiling of [`RetryPolicy::delay`] for `delivered`: `min(cap, base · 2^(delivered-1))`.
+    pub fn ceiling(&self, delivered: u64) -> Duration {
+        let exponent = u32::try_from(delivered.saturating_sub(1).min(32)).unwrap_or(32);
+        self.base
+            .checked_mul(1u32 << exponent.min(31))
+            .unwrap_or(self.cap)
+            .min(self.cap)
+            .max(Duration::from_millis(1))
+    }
+
+    /// Whether the `delivered`-th delivery was the last one allowed.
+    pub fn exhausted(&self, delivered: u64) -> bool {
+        delivered >= self.max_deliveries.max(1)
+    }
+
+    /// A `max_deliver` for the JetStream consumer that never stops redelivery before this
+    /// policy parks the message: `max_deliveries + 5` (the margin covers handlers that crash
+    /// or time out without an outcome; those are parked on the next delivery).
+    pub fn consumer_max_deliver(&self) -> i64 {
+        i64::try_from(self.max_deliveries.saturating_add(5)).unwrap_or(-1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delay_grows_is_capped_and_never_zero() {
+        let p = RetryPolicy {
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(2),
+            max_deliveries: 5,
+        };
+        assert_eq!(p.ceiling(1), Duration::from_millis(100));
+        assert_eq!(p.ceiling(2), Duration::from_millis(200));
+        assert_eq!(p.ceiling(5), Duration::from_millis(1600));
+        assert_eq!(p.ceiling(6), Duration::from_secs(2));
+        assert_eq!(p.ceiling(1000), Duration::from_secs(2));
+        for n in 0..100 {
+            let d = p.delay(n);
+            assert!(d >= Duration::from_millis(50), "{d:?}");
+            assert!(d <= p.ceiling(n), "{d:?}");
+        }
+        let zero = RetryPolicy {
+            base: Duration::ZERO,
+            cap: Duration::ZERO,
+            max_deliveries: 1,
+        };
+        assert!(zero.delay(3) > Duration::ZERO);
+    }
+
+    #[test]
+    fn delays_are_jittered() {
+        let p = RetryPolicy::default();
+        let samples: std::collections::HashSet<_> = (0..20).map(|_| p.delay(8)).collect();
+        assert!(samples.len() > 1);
+    }
+
+    #[test]
+    fn exhaustion() {
+        let p = RetryPolicy {
+            max_deliveries: 3,
+            ..RetryPolicy::default()
+        };
+        assert!(!p.exhausted(2));
+        assert!(p.exhausted(3));
+        assert_eq!(p.consumer_max_deliver(), 8);
+    }
+}

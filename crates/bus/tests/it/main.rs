@@ -1,0 +1,10 @@
+//! Integration tests of penny-bus against a real `nats-server` with JetStream.
+
+// Test helpers outside #[test] functions fail loudly too; clippy.toml only covers the latter.
+#![allow(clippy::unwrap_used)]
+
+mod consumer;
+mod dead_letters;
+mod publish;
+mod streams;
+mod support;

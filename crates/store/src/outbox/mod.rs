@@ -1,0 +1,25 @@
+//! The transactional outbox: write a message in the same transaction as the state change, and
+//! let [`OutboxRelay`] publish it to JetStream afterwards.
+//!
+//! A handler that changes state and must announce it does both in one database transaction:
+//! the row in its own table and an [`enqueue`]d message. After the commit it pokes the relay
+//! (`notify.notify_one()`). The relay publishes unpublished rows in id order with the row's
+//! `msg_id` as `Nats-Msg-Id`, waits for each PubAck, and marks the rows published. So a
+//! message is published if and only if its transaction committed, at least once, in order.
+//!
+//! Several relay replicas may run against one database: both may publish a row before either
+//! marks it, and JetStream's duplicate window (2 minutes by default) drops the second copy. A
+//! relay stalled for longer than the window between publish and mark can produce a duplicate,
+//! which consumers absorb because every handler is idempotent.
+//!
+//! Services add [`Migration`] to their own migrator and keep the table in their own database.
+
+mod enqueue;
+mod entity;
+mod migration;
+mod relay;
+
+pub use enqueue::{OutboxMessage, enqueue};
+pub use entity::{ActiveModel, Column, Entity, Model};
+pub use migration::Migration;
+pub use relay::{OutboxRelay, RelayError, RelaySettings, pending_count, purge_published};

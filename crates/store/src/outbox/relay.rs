@@ -1,0 +1,238 @@
+//! [`OutboxRelay`]: publishes committed outbox rows to JetStream, in order, at least once.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use async_nats::{HeaderMap, jetstream};
+use bytes::Bytes;
+use chrono::Utc;
+use penny_bus::{PublishError, publish_durable};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::entity::{Column, Entity, Model};
+
+/// Knobs of the relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelaySettings {
+    /// Rows read per round.
+    pub batch_size: u64,
+    /// How often to look for rows when nobody pokes the relay (a poke after commit makes
+    /// relaying immediate; the poll catches pokes lost to crashes and other replicas' rows).
+    pub poll_interval: Duration,
+    /// How long to wait for each PubAck.
+    pub ack_timeout: Duration,
+    /// Longest pause between attempts while NATS or the database fails.
+    pub max_backoff: Duration,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 100,
+            poll_interval: Duration::from_secs(1),
+            ack_timeout: Duration::from_secs(5),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why a relay round stopped early. Rows published before the failure are marked; the failed
+/// row and those after it are retried next round, in order.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// Reading or marking rows failed.
+    #[error("outbox database error: {0}")]
+    Db(#[from] DbErr),
+    /// Publishing row `id` failed.
+    #[error("publishing outbox row {id} ({subject}): {source}")]
+    Publish {
+        /// Row id.
+        id: i64,
+        /// Its subject.
+        subject: String,
+        /// Cause.
+        #[source]
+        source: PublishError,
+    },
+}
+
+/// Publishes unpublished outbox rows in id order; see the [module docs](super).
+pub struct OutboxRelay {
+    db: DatabaseConnection,
+    js: jetstream::Context,
+    notify: Arc<Notify>,
+    settings: RelaySettings,
+}
+
+impl OutboxRelay {
+    /// A relay over `db`'s outbox publishing through `js`; `notify` is the handle writers poke
+    /// (`notify.notify_one()`) after committing a transaction that enqueued messages.
+    pub fn new(db: DatabaseConnection, js: jetstream::Context, notify: Arc<Notify>) -> Self {
+        Self {
+            db,
+            js,
+            notify,
+            settings: RelaySettings::default(),
+        }
+    }
+
+    /// The same relay with `settings`.
+    pub fn with_settings(mut self, settings: RelaySettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Relays until `shutdown` is cancelled: a round whenever poked, every `poll_interval`,
+    /// and right away while full batches keep coming; failures back off exponentially up to
+    /// `max_backoff` and never skip a row.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) {
+        let first_backoff = Duration::from_millis(100);
+        let mut backoff = first_backoff;
+        tracing::info!("outbox relay started");
+        while !shutdown.is_cancelled() {
+            let pause = match self.relay_once().await {
+                Ok(n) if n as u64 >= self.settings.batch_size => {
+                    backoff = first_backoff;
+                    continue;
+                }
+                Ok(_) => {
+                    backoff = first_backoff;
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = self.notify.notified() => {}
+                        () = tokio::time::sleep(self.settings.poll_interval) => {}
+                    }
+                    continue;
+                }
+                Err(error) => {
+                    tracing::error!(%error, retry_in = ?backoff, "outbox relay round failed");
+                    let pause = backoff;
+                    backoff = (backoff * 2).min(self.settings.max_backoff);
+                    pause
+                }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+        tracing::info!("outbox relay stopped");
+    }
+
+    /// One round: publishes up to `batch_size` pending rows in id order, stopping at the first
+    /// failure, marks the published ones, and returns how many it published.
+    #[tracing::instrument(skip_all, fields(published = tracing::field::Empty))]
+    pub async fn relay_once(&self) -> Result<usize, RelayError> {
+        let rows = Entity::find()
+            .filter(Column::PublishedAt.is_null())
+            .order_by_asc(Column::Id)
+            .limit(self.settings.batch_size)
+            .all(&self.db)
+            .await?;
+        let mut published = Vec::with_capacity(rows.len());
+        let mut failure = None;
+        for row in rows {
+            match self.publish(&row).await {
+                Ok(()) => published.push(row.id),
+                Err(source) => {
+                    record_attempt(&self.db, row.id).await;
+                    failure = Some(RelayError::Publish {
+                        id: row.id,
+                        subject: row.subject,
+                        source,
+                    });
+                    break;
+                }
+            }
+        }
+        if !published.is_empty() {
+            Entity::update_many()
+                .col_expr(Column::PublishedAt, Expr::value(Utc::now()))
+                .filter(Column::Id.is_in(published.iter().copied()))
+                .filter(Column::PublishedAt.is_null())
+                .exec(&self.db)
+                .await?;
+        }
+        tracing::Span::current().record("published", published.len());
+        match failure {
+            Some(err) => Err(err),
+            None => Ok(published.len()),
+        }
+    }
+
+    async fn publish(&self, row: &Model) -> Result<(), PublishError> {
+        let outcome = publish_durable(
+            &self.js,
+            &row.subject,
+            headers_of(row),
+            Bytes::from(row.payload.clone()),
+            Some(&row.msg_id),
+            self.settings.ack_timeout,
+        )
+        .await?;
+        tracing::debug!(
+            id = row.id,
+            subject = %row.subject,
+            msg_id = %row.msg_id,
+            stream_seq = outcome.stream_seq,
+            duplicate = outcome.duplicate,
+            "outbox row published"
+        );
+        Ok(())
+    }
+}
+
+fn headers_of(row: &Model) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    match serde_json::from_str::<BTreeMap<String, String>>(&row.headers) {
+        Ok(map) => {
+            for (name, value) in &map {
+                headers.insert(name.as_str(), value.as_str());
+            }
+        }
+        Err(error) => {
+            tracing::warn!(id = row.id, %error, "outbox row has unreadable headers; sending none");
+        }
+    }
+    headers
+}
+
+async fn record_attempt(db: &DatabaseConnection, id: i64) {
+    let result = Entity::update_many()
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await;
+    if let Err(error) = result {
+        tracing::warn!(id, %error, "could not count the failed attempt");
+    }
+}
+
+/// Deletes rows published more than `older_than` ago; returns how many. Run it now and then
+/// (keep well over the stream's duplicate window, e.g. a day).
+pub async fn purge_published<C: ConnectionTrait>(
+    db: &C,
+    older_than: Duration,
+) -> Result<u64, DbErr> {
+    let age = chrono::Duration::from_std(older_than)
+        .map_err(|err| DbErr::Custom(format!("purge age out of range: {err}")))?;
+    let cutoff = Utc::now() - age;
+    let result = Entity::delete_many()
+        .filter(Column::PublishedAt.is_not_null())
+        .filter(Column::PublishedAt.lt(cutoff))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Number of rows not yet published (a health signal: it should hover near zero).
+pub async fn pending_count<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
+    Entity::find()
+        .filter(Column::PublishedAt.is_null())
+        .count(db)
+        .await
+}
