@@ -74,7 +74,7 @@ impl Pipeline {
         };
         let verification_cfg = penny_verification::Config {
             grpc_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url,
+            database_url: database_url.into(),
             nats: penny_config::NatsArgs {
                 nats_url: nats.url().to_owned(),
             },

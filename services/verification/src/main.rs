@@ -1,2 +1,16 @@
-//! TODO
-fn main() {}
+//! `penny-verification`: parses the command line, starts telemetry, runs the command.
+
+use clap::Parser;
+use penny_verification::cli::{self, Cli};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let cli = Cli::parse();
+    let _telemetry = penny_telemetry::init("penny-verification", &cli.config.telemetry)?;
+    let result = cli::run(cli).await;
+    if let Err(e) = &result {
+        tracing::error!(error = %format!("{e:#}"), "penny-verification failed");
+    }
+    result
+}

@@ -1,0 +1,253 @@
+//! Configuration: flags or `PENNY_*` environment variables, each with a local default, so
+//! `penny-verification` runs with no settings next to a local NATS and the sandbox.
+//! `penny-verification --help` lists every setting with its variable and default.
+//!
+//! Tests build a [`Config`] directly (`Config::default()` plus field updates) and never touch
+//! the process environment.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Args;
+use penny_config::{NatsArgs, PlaidArgs, Secret, TelemetryArgs, parse_duration};
+use penny_store::Keyring;
+
+mod sections;
+
+use crate::auth::{ApiToken, ApiTokens, Scope, TokensError};
+use crate::crash::CrashPoint;
+
+/// The default database: a SQLite file under `./data`, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/verification.db?mode=rwc";
+/// The default gRPC address.
+pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:50051";
+/// The default webhook URL given to Plaid: a local ingress.
+pub const DEFAULT_WEBHOOK_URL: &str = "http://127.0.0.1:8080/webhooks/plaid";
+
+pub use sections::{ConsumerArgs, RateLimitArgs};
+
+/// INSECURE development encryption key (32 bytes of public, printable text). Used only with
+/// `--insecure-dev-key` or the sandbox environment, when no key is configured.
+pub const INSECURE_DEV_KEYRING: &str = "insecure-dev:cGVubnkgSU5TRUNVUkUgZGV2IGtleTogbm90IHByb2Q=";
+/// INSECURE development API token (all scopes), used under the same conditions.
+pub const INSECURE_DEV_API_TOKEN: &str = "penny-insecure-dev-token";
+
+/// Everything `penny-verification` can be told.
+#[derive(Args, Debug, Clone)]
+pub struct Config {
+    /// Address of the gRPC API (`penny.v1.VerificationService`, health, reflection). Port 0
+    /// picks a free port.
+    #[arg(long, env = "PENNY_VERIFICATION_GRPC_LISTEN", default_value = DEFAULT_GRPC_LISTEN)]
+    pub grpc_listen: SocketAddr,
+
+    /// Database URL: `sqlite://<file>?mode=rwc` (created on first start) or `postgres://...`
+    /// (redacted in `Debug`: it may carry a password).
+    #[arg(long, env = "PENNY_VERIFICATION_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database_url: Secret<String>,
+
+    /// NATS connection.
+    #[command(flatten)]
+    pub nats: NatsArgs,
+
+    /// Plaid (or sandbox) API.
+    #[command(flatten)]
+    pub plaid: PlaidArgs,
+
+    /// Logs and traces.
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
+
+    /// API bearer tokens: `name:token:scope1+scope2,...` with scopes `link`, `status`,
+    /// `numbers`. Required outside the sandbox environment.
+    /// (Parsed at start, not by the flag parser, whose errors would echo the value.)
+    #[arg(long, env = "PENNY_VERIFICATION_API_TOKENS", hide_env_values = true)]
+    pub api_tokens: Option<Secret<String>>,
+
+    /// Encryption keyring for access tokens and account numbers: `k2:<base64 32 bytes>,k1:...`,
+    /// the first key active. Required outside the sandbox environment.
+    #[arg(
+        long,
+        env = "PENNY_VERIFICATION_ENCRYPTION_KEYS",
+        hide_env_values = true
+    )]
+    pub encryption_keys: Option<Secret<String>>,
+
+    /// Allow the built-in INSECURE development key and API token when none is configured
+    /// (implied by `--plaid-environment sandbox`). Never in production.
+    #[arg(long, env = "PENNY_VERIFICATION_INSECURE_DEV_KEY")]
+    pub insecure_dev_key: bool,
+
+    /// The webhook URL Link tokens carry: ingress's public `POST /webhooks/plaid`.
+    #[arg(long, env = "PENNY_VERIFICATION_WEBHOOK_URL", default_value = DEFAULT_WEBHOOK_URL)]
+    pub webhook_url: String,
+
+    /// `client_name` shown in Link.
+    #[arg(long, env = "PENNY_VERIFICATION_CLIENT_NAME", default_value = "penny")]
+    pub client_name: String,
+
+    /// The webhook consumer.
+    #[command(flatten)]
+    pub consumer: ConsumerArgs,
+
+    /// The shared Plaid rate limits.
+    #[command(flatten)]
+    pub rate_limits: RateLimitArgs,
+
+    /// How often the outbox relay looks for unpublished events when not woken.
+    #[arg(long, env = "PENNY_VERIFICATION_OUTBOX_POLL", default_value = "500ms", value_parser = parse_duration)]
+    pub outbox_poll: Duration,
+
+    /// How long shutdown waits for in-flight work before giving up.
+    #[arg(long, env = "PENNY_VERIFICATION_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+
+    /// TEST-ONLY fault injection: abort the process at this point of the
+    /// AUTOMATICALLY_VERIFIED handler (`after-auth-get` or `after-commit`).
+    #[arg(long, env = "PENNY_VERIFICATION_CRASH_AT", hide = true)]
+    pub crash_at: Option<CrashPoint>,
+}
+
+impl Default for Config {
+    /// The local defaults (what `--help` shows), for tests to adjust.
+    fn default() -> Self {
+        Self {
+            grpc_listen: DEFAULT_GRPC_LISTEN
+                .parse()
+                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 50051))),
+            database_url: Secret::from(DEFAULT_DATABASE_URL),
+            nats: NatsArgs::default(),
+            plaid: PlaidArgs::default(),
+            telemetry: TelemetryArgs::default(),
+            api_tokens: None,
+            encryption_keys: None,
+            insecure_dev_key: false,
+            webhook_url: DEFAULT_WEBHOOK_URL.to_owned(),
+            client_name: "penny".to_owned(),
+            consumer: ConsumerArgs::default(),
+            rate_limits: RateLimitArgs::default(),
+            outbox_poll: Duration::from_millis(500),
+            shutdown_grace: Duration::from_secs(20),
+            crash_at: None,
+        }
+    }
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// No keyring and dev defaults not allowed.
+    #[error(
+        "PENNY_VERIFICATION_ENCRYPTION_KEYS is required outside the sandbox environment \
+         (or pass --insecure-dev-key for local development)"
+    )]
+    MissingKeys,
+    /// No API tokens and dev defaults not allowed.
+    #[error(
+        "PENNY_VERIFICATION_API_TOKENS is required outside the sandbox environment \
+         (or pass --insecure-dev-key for local development)"
+    )]
+    MissingTokens,
+    /// The keyring does not parse (the message never contains key material).
+    #[error("PENNY_VERIFICATION_ENCRYPTION_KEYS: {0}")]
+    Keys(#[from] penny_store::CryptoError),
+    /// The token list does not parse (the message never contains a token).
+    #[error("PENNY_VERIFICATION_API_TOKENS: {0}")]
+    Tokens(#[from] TokensError),
+}
+
+impl Config {
+    /// Whether the INSECURE development defaults may be used.
+    pub fn dev_defaults_allowed(&self) -> bool {
+        self.insecure_dev_key || !self.plaid.is_production()
+    }
+
+    /// The keyring: the configured one, or the INSECURE dev key when allowed.
+    pub fn keyring(&self) -> Result<Keyring, ConfigError> {
+        match &self.encryption_keys {
+            Some(keys) => Ok(Keyring::parse(keys.expose())?),
+            None if self.dev_defaults_allowed() => {
+                tracing::warn!(
+                    "no PENNY_VERIFICATION_ENCRYPTION_KEYS: using the INSECURE built-in development key"
+                );
+                Ok(Keyring::parse(INSECURE_DEV_KEYRING)?)
+            }
+            None => Err(ConfigError::MissingKeys),
+        }
+    }
+
+    /// The API tokens: the configured ones, or the INSECURE dev token when allowed.
+    pub fn tokens(&self) -> Result<ApiTokens, ConfigError> {
+        match &self.api_tokens {
+            Some(raw) => Ok(ApiTokens::parse(raw)?),
+            None if self.dev_defaults_allowed() => {
+                tracing::warn!(
+                    token_name = "insecure-dev",
+                    "no PENNY_VERIFICATION_API_TOKENS: accepting the INSECURE built-in development token"
+                );
+                Ok(ApiTokens::new(vec![ApiToken::new(
+                    "insecure-dev",
+                    &Secret::from(INSECURE_DEV_API_TOKEN),
+                    [Scope::Link, Scope::Status, Scope::Numbers],
+                )]))
+            }
+            None => Err(ConfigError::MissingTokens),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    #[test]
+    fn dev_defaults_only_outside_production() {
+        let mut cfg = Config::default();
+        assert!(cfg.keyring().is_ok());
+        assert!(cfg.tokens().is_ok());
+        cfg.plaid.plaid_environment = "production".into();
+        assert!(matches!(cfg.keyring(), Err(ConfigError::MissingKeys)));
+        assert!(matches!(cfg.tokens(), Err(ConfigError::MissingTokens)));
+        cfg.insecure_dev_key = true;
+        assert!(cfg.keyring().is_ok());
+    }
+
+    #[test]
+    fn parses_flags_and_hides_secrets_from_debug() {
+        let key = Keyring::generate_key("k1").unwrap();
+        let cli = Cli::try_parse_from([
+            "t",
+            "--api-tokens",
+            "app:very-secret-token:link+status",
+            "--encryption-keys",
+            &key,
+            "--grpc-listen",
+            "127.0.0.1:0",
+            "--crash-at",
+            "after-commit",
+            "--auth-get-per-client",
+            "20",
+        ])
+        .unwrap();
+        let cfg = cli.config;
+        assert_eq!(cfg.crash_at, Some(CrashPoint::AfterCommit));
+        assert_eq!(cfg.rate_limits.auth_get_per_client, 20);
+        assert_eq!(cfg.keyring().unwrap().active_key_id(), "k1");
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("very-secret-token"), "{shown}");
+        assert!(!shown.contains(key.split(':').nth(1).unwrap()), "{shown}");
+    }
+
+    #[test]
+    fn rejects_bad_tokens_at_start_without_echoing_them() {
+        let cli = Cli::try_parse_from(["t", "--api-tokens", "app:s3cr3t-tok:admin"]).unwrap();
+        let err = cli.config.tokens().unwrap_err();
+        assert!(!err.to_string().contains("s3cr3t-tok"), "{err}");
+    }
+}

@@ -1,0 +1,114 @@
+//! Domain events: the `penny.v1.AccountEvent` protobuf, its subject, and how it leaves — written
+//! to the transactional outbox inside the transaction that makes the change, then relayed to
+//! `PENNY_EVENTS` with `Nats-Msg-Id` = `event_id`, so a crash between commit and publish loses
+//! nothing and a retried publish is dropped by JetStream's de-duplication.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use penny_proto::v1 as pb;
+use penny_store::outbox::OutboxMessage;
+use prost::Message as _;
+use sea_orm::ConnectionTrait;
+
+use crate::domain::{DomainEvent, Status};
+
+/// Header naming the payload's protobuf message type.
+pub const HDR_CONTENT_TYPE: &str = "Content-Type";
+/// Its value for account events.
+pub const PROTOBUF_CONTENT_TYPE: &str = "application/protobuf; messageType=penny.v1.AccountEvent";
+
+/// Subject prefix of account events.
+pub const ACCOUNT_EVENT_PREFIX: &str = "penny.event.account";
+/// Filter matching every account event.
+pub const ACCOUNT_EVENTS_FILTER: &str = "penny.event.account.>";
+
+/// The subject of a domain event.
+pub fn subject(kind: DomainEvent) -> String {
+    format!("{ACCOUNT_EVENT_PREFIX}.{}", kind.subject_suffix())
+}
+
+/// The facts an account event carries.
+#[derive(Clone, Debug)]
+pub struct AccountEventFacts<'a> {
+    /// The user.
+    pub user_id: &'a str,
+    /// The Item.
+    pub item_id: &'a str,
+    /// The account.
+    pub account_id: &'a str,
+    /// Status after.
+    pub status: Status,
+    /// Status before.
+    pub previous: Status,
+    /// Cause, e.g. `AUTH/AUTOMATICALLY_VERIFIED`.
+    pub cause: &'a str,
+    /// The account's mask (last digits), never the number.
+    pub mask: Option<&'a str>,
+}
+
+/// Builds an event with a fresh, time-ordered id.
+pub fn account_event(facts: &AccountEventFacts<'_>, at: DateTime<Utc>) -> pb::AccountEvent {
+    pb::AccountEvent {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        occurred_at: Some(timestamp(at)),
+        user_id: facts.user_id.to_owned(),
+        item_id: facts.item_id.to_owned(),
+        account_id: facts.account_id.to_owned(),
+        status: facts.status.to_proto() as i32,
+        previous_status: facts.previous.to_proto() as i32,
+        cause: facts.cause.to_owned(),
+        mask: facts.mask.map(|m| format!("****{m}")).unwrap_or_default(),
+    }
+}
+
+/// Writes `event` to the outbox in the caller's transaction, with `Nats-Msg-Id` = its
+/// `event_id`. The outbox adds the current trace context, so the notifier continues the
+/// webhook's trace.
+pub async fn enqueue(
+    txn: &impl ConnectionTrait,
+    kind: DomainEvent,
+    event: &pb::AccountEvent,
+) -> anyhow::Result<()> {
+    let message = OutboxMessage::new(subject(kind), event.event_id.clone(), event.encode_to_vec())
+        .header(HDR_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE);
+    penny_store::outbox::enqueue(txn, message)
+        .await
+        .context("writing a domain event to the outbox")?;
+    Ok(())
+}
+
+/// A protobuf timestamp.
+pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_carry_the_mask_only_and_distinct_ids() {
+        let facts = AccountEventFacts {
+            user_id: "u1",
+            item_id: "i1",
+            account_id: "a1",
+            status: Status::Verified,
+            previous: Status::Pending,
+            cause: "AUTH/AUTOMATICALLY_VERIFIED",
+            mask: Some("0000"),
+        };
+        let a = account_event(&facts, Utc::now());
+        let b = account_event(&facts, Utc::now());
+        assert_ne!(a.event_id, b.event_id);
+        assert_eq!(a.mask, "****0000");
+        assert_eq!(a.status, pb::AccountStatus::Verified as i32);
+        assert_eq!(a.previous_status, pb::AccountStatus::Pending as i32);
+        assert_eq!(
+            subject(DomainEvent::Verified),
+            "penny.event.account.verified"
+        );
+    }
+}

@@ -1,0 +1,87 @@
+//! `CreateLinkToken`, `ExchangePublicToken`, `RemoveItem` (scope `link`).
+
+use penny_plaid::PublicToken;
+use penny_proto::v1 as pb;
+use tonic::{Request, Response, Status};
+
+use super::error::{id_field, invalid, status, user_id_field};
+use super::{VerificationApi, convert};
+use crate::auth::{Scope, require};
+use crate::events::timestamp;
+use crate::verifier::LinkAccountInput;
+
+impl VerificationApi {
+    pub(super) async fn create_link_token_impl(
+        &self,
+        request: Request<pb::CreateLinkTokenRequest>,
+    ) -> Result<Response<pb::CreateLinkTokenResponse>, Status> {
+        require(&request, Scope::Link)?;
+        let req = request.into_inner();
+        let user_id = user_id_field("user_id", &req.user_id)?;
+        if req.legal_name.len() > 256 {
+            return Err(invalid("legal_name", "is longer than 256 characters"));
+        }
+        let two_letters =
+            req.language.len() == 2 && req.language.bytes().all(|b| b.is_ascii_lowercase());
+        if !req.language.is_empty() && !two_letters {
+            return Err(invalid(
+                "language",
+                "must be a two-letter lowercase code like \"en\"",
+            ));
+        }
+        let non_empty = |s: String| (!s.is_empty()).then_some(s);
+        let created = self
+            .verifier
+            .create_link_token(user_id, non_empty(req.legal_name), non_empty(req.language))
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::CreateLinkTokenResponse {
+            link_token: created.link_token.expose().to_owned(),
+            expiration: Some(timestamp(created.expiration)),
+        }))
+    }
+
+    pub(super) async fn exchange_public_token_impl(
+        &self,
+        request: Request<pb::ExchangePublicTokenRequest>,
+    ) -> Result<Response<pb::ExchangePublicTokenResponse>, Status> {
+        require(&request, Scope::Link)?;
+        let req = request.into_inner();
+        let user_id = user_id_field("user_id", &req.user_id)?;
+        let public_token = id_field("public_token", &req.public_token)?;
+        let mut accounts = Vec::with_capacity(req.accounts.len());
+        for (i, a) in req.accounts.iter().enumerate() {
+            id_field(&format!("accounts[{i}].account_id"), &a.account_id)?;
+            accounts.push(LinkAccountInput {
+                account_id: a.account_id.clone(),
+                name: a.name.clone(),
+                mask: a.mask.clone(),
+                subtype: a.subtype.clone(),
+                verification_status: a.verification_status.clone(),
+            });
+        }
+        let (item_id, stored) = self
+            .verifier
+            .exchange(user_id, &PublicToken::new(public_token), &accounts)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::ExchangePublicTokenResponse {
+            item_id,
+            accounts: stored.iter().map(convert::account).collect(),
+        }))
+    }
+
+    pub(super) async fn remove_item_impl(
+        &self,
+        request: Request<pb::RemoveItemRequest>,
+    ) -> Result<Response<pb::RemoveItemResponse>, Status> {
+        require(&request, Scope::Link)?;
+        let req = request.into_inner();
+        let item_id = id_field("item_id", &req.item_id)?;
+        let account_ids = self.verifier.remove_item(item_id).await.map_err(status)?;
+        Ok(Response::new(pb::RemoveItemResponse {
+            item_id: item_id.to_owned(),
+            account_ids,
+        }))
+    }
+}

@@ -1,0 +1,135 @@
+//! The gRPC API: `penny.v1.VerificationService` behind the bearer-token interceptor, plus
+//! `grpc.health.v1` and server reflection (both unauthenticated). The service implementation is
+//! split per RPC group: `link` (link token, exchange, remove), `accounts` (reads, refresh,
+//! numbers) and `watch`.
+
+mod accounts;
+pub mod convert;
+pub mod error;
+mod link;
+mod watch;
+
+use penny_proto::v1 as pb;
+use penny_proto::v1::verification_service_server::{
+    VerificationService, VerificationServiceServer,
+};
+use tokio_util::sync::CancellationToken;
+use tonic::service::interceptor::InterceptedService;
+use tonic::{Request, Response, Status};
+
+use crate::auth::{ApiTokens, Authenticator};
+use crate::verifier::Verifier;
+use crate::watch::WatchFeed;
+pub use watch::WatchStream;
+
+/// The service implementation.
+#[derive(Clone, Debug)]
+pub struct VerificationApi {
+    verifier: Verifier,
+    feed: WatchFeed,
+    shutdown: CancellationToken,
+}
+
+impl VerificationApi {
+    /// The API over `verifier`; watchers read `feed` and end when `shutdown` is cancelled.
+    pub fn new(verifier: Verifier, feed: WatchFeed, shutdown: CancellationToken) -> Self {
+        Self {
+            verifier,
+            feed,
+            shutdown,
+        }
+    }
+
+    /// The tonic service with the authentication interceptor.
+    pub fn into_service(
+        self,
+        tokens: ApiTokens,
+    ) -> InterceptedService<VerificationServiceServer<Self>, Authenticator> {
+        VerificationServiceServer::with_interceptor(self, Authenticator::new(tokens))
+    }
+}
+
+/// Makes the current (RPC) span a child of the caller's trace from the `traceparent` metadata.
+fn continue_trace<T>(request: &Request<T>) {
+    penny_telemetry::set_parent(
+        &tracing::Span::current(),
+        penny_telemetry::extract_grpc(request.metadata()),
+    );
+}
+
+#[tonic::async_trait]
+impl VerificationService for VerificationApi {
+    #[tracing::instrument(name = "grpc.CreateLinkToken", skip_all)]
+    async fn create_link_token(
+        &self,
+        request: Request<pb::CreateLinkTokenRequest>,
+    ) -> Result<Response<pb::CreateLinkTokenResponse>, Status> {
+        continue_trace(&request);
+        self.create_link_token_impl(request).await
+    }
+
+    #[tracing::instrument(name = "grpc.ExchangePublicToken", skip_all)]
+    async fn exchange_public_token(
+        &self,
+        request: Request<pb::ExchangePublicTokenRequest>,
+    ) -> Result<Response<pb::ExchangePublicTokenResponse>, Status> {
+        continue_trace(&request);
+        self.exchange_public_token_impl(request).await
+    }
+
+    #[tracing::instrument(name = "grpc.GetAccount", skip_all)]
+    async fn get_account(
+        &self,
+        request: Request<pb::GetAccountRequest>,
+    ) -> Result<Response<pb::Account>, Status> {
+        continue_trace(&request);
+        self.get_account_impl(request).await
+    }
+
+    #[tracing::instrument(name = "grpc.ListAccounts", skip_all)]
+    async fn list_accounts(
+        &self,
+        request: Request<pb::ListAccountsRequest>,
+    ) -> Result<Response<pb::ListAccountsResponse>, Status> {
+        continue_trace(&request);
+        self.list_accounts_impl(request).await
+    }
+
+    #[tracing::instrument(name = "grpc.GetAuthNumbers", skip_all)]
+    async fn get_auth_numbers(
+        &self,
+        request: Request<pb::GetAuthNumbersRequest>,
+    ) -> Result<Response<pb::AuthNumbers>, Status> {
+        continue_trace(&request);
+        self.get_auth_numbers_impl(request).await
+    }
+
+    #[tracing::instrument(name = "grpc.RefreshAccount", skip_all)]
+    async fn refresh_account(
+        &self,
+        request: Request<pb::RefreshAccountRequest>,
+    ) -> Result<Response<pb::Account>, Status> {
+        continue_trace(&request);
+        self.refresh_account_impl(request).await
+    }
+
+    #[tracing::instrument(name = "grpc.RemoveItem", skip_all)]
+    async fn remove_item(
+        &self,
+        request: Request<pb::RemoveItemRequest>,
+    ) -> Result<Response<pb::RemoveItemResponse>, Status> {
+        continue_trace(&request);
+        self.remove_item_impl(request).await
+    }
+
+    type WatchAccountsStream = WatchStream;
+
+    #[tracing::instrument(name = "grpc.WatchAccounts", skip_all)]
+    async fn watch_accounts(
+        &self,
+        request: Request<pb::WatchAccountsRequest>,
+    ) -> Result<Response<Self::WatchAccountsStream>, Status> {
+        continue_trace(&request);
+        self.watch_accounts_impl(request).await
+    }
+}

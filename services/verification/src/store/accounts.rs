@@ -1,0 +1,253 @@
+//! Reading and changing accounts (and their numbers).
+
+use std::collections::HashSet;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::entities::{account, account_numbers};
+use super::secrets::SealedNumbers;
+use crate::domain::{AccountState, Verification};
+
+/// An account row together with whether its numbers are stored: everything the state machine
+/// and the API need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// The row.
+    pub row: account::Model,
+    /// Numbers are stored for it.
+    pub has_numbers: bool,
+}
+
+impl AccountRecord {
+    /// The state-machine state.
+    pub fn state(&self) -> anyhow::Result<AccountState> {
+        Ok(AccountState {
+            verification: self.row.verification.parse::<Verification>()?,
+            login_required: self.row.login_required,
+            has_numbers: self.has_numbers,
+        })
+    }
+}
+
+/// A new account to insert at exchange time.
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    /// Plaid `account_id`.
+    pub account_id: String,
+    /// Display name.
+    pub name: String,
+    /// Mask.
+    pub mask: Option<String>,
+    /// Subtype.
+    pub subtype: Option<String>,
+    /// Plaid's raw `verification_status` ("" when none).
+    pub plaid_verification_status: String,
+    /// Initial verification.
+    pub verification: Verification,
+}
+
+async fn with_numbers_flag(
+    db: &impl ConnectionTrait,
+    rows: Vec<account::Model>,
+) -> anyhow::Result<Vec<AccountRecord>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.account_id.clone()).collect();
+    let with: HashSet<String> = account_numbers::Entity::find()
+        .select_only()
+        .column(account_numbers::Column::AccountId)
+        .filter(account_numbers::Column::AccountId.is_in(ids))
+        .into_tuple::<String>()
+        .all(db)
+        .await
+        .context("reading which accounts have numbers")?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| AccountRecord {
+            has_numbers: with.contains(&row.account_id),
+            row,
+        })
+        .collect())
+}
+
+/// One account, if it exists.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    account_id: &str,
+) -> anyhow::Result<Option<AccountRecord>> {
+    let row = account::Entity::find_by_id(account_id.to_owned())
+        .one(db)
+        .await
+        .context("reading an account")?;
+    Ok(with_numbers_flag(db, row.into_iter().collect())
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// The accounts of an Item, ordered by id.
+pub async fn of_item(
+    db: &impl ConnectionTrait,
+    item_id: &str,
+) -> anyhow::Result<Vec<AccountRecord>> {
+    let rows = account::Entity::find()
+        .filter(account::Column::ItemId.eq(item_id))
+        .order_by_asc(account::Column::AccountId)
+        .all(db)
+        .await
+        .context("reading an Item's accounts")?;
+    with_numbers_flag(db, rows).await
+}
+
+/// A user's accounts, oldest link first.
+pub async fn of_user(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+) -> anyhow::Result<Vec<AccountRecord>> {
+    let rows = account::Entity::find()
+        .filter(account::Column::UserId.eq(user_id))
+        .order_by_asc(account::Column::LinkedAt)
+        .order_by_asc(account::Column::AccountId)
+        .all(db)
+        .await
+        .context("reading a user's accounts")?;
+    with_numbers_flag(db, rows).await
+}
+
+/// Inserts the accounts of a freshly exchanged Item.
+pub async fn insert_all(
+    db: &impl ConnectionTrait,
+    item_id: &str,
+    user_id: &str,
+    accounts: &[NewAccount],
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    for a in accounts {
+        account::ActiveModel {
+            account_id: Set(a.account_id.clone()),
+            item_id: Set(item_id.to_owned()),
+            user_id: Set(user_id.to_owned()),
+            verification: Set(a.verification.as_str().to_owned()),
+            login_required: Set(false),
+            plaid_verification_status: Set(a.plaid_verification_status.clone()),
+            mask: Set(a.mask.clone()),
+            name: Set(a.name.clone()),
+            subtype: Set(a.subtype.clone()),
+            linked_at: Set(now),
+            status_changed_at: Set(now),
+            version: Set(1),
+            updated_at: Set(now),
+        }
+        .insert(db)
+        .await
+        .with_context(|| "inserting an account")?;
+    }
+    Ok(())
+}
+
+/// Writes `next` to the account if it is still at `expected_version` (optimistic concurrency).
+/// Returns false when another writer got there first.
+pub async fn update_state(
+    db: &impl ConnectionTrait,
+    current: &AccountRecord,
+    next: AccountState,
+    plaid_status: Option<&str>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let row = &current.row;
+    let status_changed = current.state()?.status() != next.status();
+    let mut update = account::Entity::update_many()
+        .col_expr(
+            account::Column::Verification,
+            Expr::value(next.verification.as_str()),
+        )
+        .col_expr(
+            account::Column::LoginRequired,
+            Expr::value(next.login_required),
+        )
+        .col_expr(account::Column::Version, Expr::value(row.version + 1))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now));
+    if status_changed {
+        update = update.col_expr(account::Column::StatusChangedAt, Expr::value(now));
+    }
+    if let Some(status) = plaid_status {
+        update = update.col_expr(
+            account::Column::PlaidVerificationStatus,
+            Expr::value(status.to_owned()),
+        );
+    }
+    let result = update
+        .filter(account::Column::AccountId.eq(row.account_id.as_str()))
+        .filter(account::Column::Version.eq(row.version))
+        .exec(db)
+        .await
+        .context("updating an account's state")?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Stores (or replaces) an account's sealed numbers.
+pub async fn put_numbers(
+    db: &impl ConnectionTrait,
+    account_id: &str,
+    item_id: &str,
+    sealed: SealedNumbers,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    account_numbers::Entity::delete_by_id(account_id.to_owned())
+        .exec(db)
+        .await
+        .context("replacing account numbers")?;
+    account_numbers::ActiveModel {
+        account_id: Set(account_id.to_owned()),
+        item_id: Set(item_id.to_owned()),
+        key_id: Set(sealed.key_id),
+        account_ct: Set(sealed.account_ct),
+        routing_ct: Set(sealed.routing_ct),
+        wire_routing_ct: Set(sealed.wire_routing_ct),
+        fetched_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .context("storing account numbers")?;
+    Ok(())
+}
+
+/// An account's sealed numbers and when they were fetched, if stored.
+pub async fn numbers(
+    db: &impl ConnectionTrait,
+    account_id: &str,
+) -> anyhow::Result<Option<(SealedNumbers, DateTime<Utc>)>> {
+    Ok(account_numbers::Entity::find_by_id(account_id.to_owned())
+        .one(db)
+        .await
+        .context("reading account numbers")?
+        .map(|row| {
+            (
+                SealedNumbers {
+                    key_id: row.key_id,
+                    account_ct: row.account_ct,
+                    routing_ct: row.routing_ct,
+                    wire_routing_ct: row.wire_routing_ct,
+                },
+                row.fetched_at,
+            )
+        }))
+}
+
+/// Deletes an account's numbers.
+pub async fn delete_numbers(db: &impl ConnectionTrait, account_id: &str) -> anyhow::Result<()> {
+    account_numbers::Entity::delete_by_id(account_id.to_owned())
+        .exec(db)
+        .await
+        .context("purging account numbers")?;
+    Ok(())
+}

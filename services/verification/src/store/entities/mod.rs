@@ -1,0 +1,8 @@
+//! sea-orm entities of the tables this service owns (the outbox table is penny-store's).
+
+pub mod account;
+pub mod account_numbers;
+pub mod item;
+pub mod processed_webhook;
+pub mod status_history;
+pub mod token_exchange;

@@ -1,0 +1,69 @@
+//! The input and output of [`super::Verifier::apply`]: which change, caused by what, and what
+//! it did.
+
+use crate::domain::{Event, IgnoreReason, Status};
+
+/// Which accounts of the Item an event concerns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// One account.
+    Account(String),
+    /// Every account of the Item.
+    AllOfItem,
+    /// These accounts of the Item (e.g. `DEFAULT_UPDATE`'s lists).
+    Accounts(Vec<String>),
+}
+
+/// The webhook behind a change, recorded as processed in the same transaction.
+#[derive(Clone, Debug)]
+pub struct WebhookRef {
+    /// Dedupe key (the body's SHA-256).
+    pub dedupe_key: String,
+    /// Plaid `webhook_type`.
+    pub webhook_type: String,
+    /// Plaid `webhook_code`.
+    pub webhook_code: String,
+    /// Plaid `account_id`, when present.
+    pub account_id: Option<String>,
+    /// Stream sequence.
+    pub stream_sequence: Option<u64>,
+}
+
+/// One change to apply.
+#[derive(Clone, Debug)]
+pub struct ChangeRequest {
+    /// The Item.
+    pub item_id: String,
+    /// Which of its accounts.
+    pub target: Target,
+    /// What happened.
+    pub event: Event,
+    /// Cause for the history and the domain event, e.g. `AUTH/AUTOMATICALLY_VERIFIED`.
+    pub cause: String,
+    /// The webhook, when one caused it.
+    pub webhook: Option<WebhookRef>,
+    /// Plaid's raw `verification_status` to store (from a refresh).
+    pub plaid_status: Option<String>,
+}
+
+/// One applied transition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    /// The account.
+    pub account_id: String,
+    /// Status before.
+    pub from: Status,
+    /// Status after.
+    pub to: Status,
+    /// The published domain event, if any.
+    pub event_id: Option<String>,
+}
+
+/// What a change did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Applied transitions.
+    pub applied: Vec<Applied>,
+    /// Accounts the event did not change, and why.
+    pub ignored: Vec<(String, IgnoreReason)>,
+}

@@ -1,0 +1,120 @@
+//! The application core: every use case of the service (link, exchange, read, refresh, remove,
+//! and applying webhook events), shared by the gRPC API and the webhook consumer.
+//!
+//! All status changes go through [`Verifier::apply`] (in `reconcile`), which runs the state
+//! machine, calls `/auth/get` when the decision asks for numbers, and commits the new state,
+//! the numbers, the history, the processed-webhook record and the domain events in one
+//! transaction.
+
+mod change;
+mod error;
+mod exchange;
+mod lifecycle;
+mod locks;
+mod numbers;
+mod reconcile;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use penny_plaid::PlaidClient;
+use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
+
+pub use change::{Applied, ChangeRequest, Report, Target, WebhookRef};
+pub use error::VerifierError;
+pub use exchange::LinkAccountInput;
+
+use crate::crash::CrashPoint;
+use crate::limiter::RateLimiter;
+use crate::store::Secrets;
+
+/// Settings of the core (a subset of the service's configuration).
+#[derive(Clone, Debug)]
+pub struct VerifierSettings {
+    /// `client_name` sent to `/link/token/create`.
+    pub client_name: String,
+    /// The webhook URL given to Plaid (ingress's public URL).
+    pub webhook_url: String,
+    /// Longest wait for rate-limit budget inside the webhook consumer; beyond it the message
+    /// is handed back for later.
+    pub consumer_rate_wait: Duration,
+    /// Longest wait for rate-limit budget inside an API call; beyond it the call fails with
+    /// `UNAVAILABLE`.
+    pub api_rate_wait: Duration,
+    /// How long a concurrent duplicate `ExchangePublicToken` waits for the first to finish.
+    pub exchange_wait: Duration,
+    /// After how long an unfinished exchange claim is considered abandoned.
+    pub exchange_stale_after: Duration,
+    /// Test-only fault injection.
+    pub crash_at: Option<CrashPoint>,
+}
+
+impl Default for VerifierSettings {
+    fn default() -> Self {
+        Self {
+            client_name: "penny".to_owned(),
+            webhook_url: "http://127.0.0.1:8080/webhooks/plaid".to_owned(),
+            consumer_rate_wait: Duration::from_secs(70),
+            api_rate_wait: Duration::from_secs(5),
+            exchange_wait: Duration::from_secs(20),
+            exchange_stale_after: Duration::from_secs(60),
+            crash_at: None,
+        }
+    }
+}
+
+/// The application core. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    db: DatabaseConnection,
+    plaid: PlaidClient,
+    secrets: Secrets,
+    limiter: RateLimiter,
+    outbox: Arc<Notify>,
+    item_locks: Arc<locks::KeyedLocks>,
+    settings: VerifierSettings,
+}
+
+impl Verifier {
+    /// A core over these dependencies; `outbox` is poked after a commit that wrote events
+    /// (the outbox relay waits on it).
+    pub fn new(
+        db: DatabaseConnection,
+        plaid: PlaidClient,
+        secrets: Secrets,
+        limiter: RateLimiter,
+        outbox: Arc<Notify>,
+        settings: VerifierSettings,
+    ) -> Self {
+        Self {
+            db,
+            plaid,
+            secrets,
+            limiter,
+            outbox,
+            item_locks: Arc::default(),
+            settings,
+        }
+    }
+
+    /// The handle the outbox relay waits on.
+    pub fn outbox_notify(&self) -> Arc<Notify> {
+        Arc::clone(&self.outbox)
+    }
+
+    /// The database.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The secrets (for `rotate-keys` and tests).
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &VerifierSettings {
+        &self.settings
+    }
+}

@@ -1,0 +1,274 @@
+//! [`TestApp`]: a running verification app with typed gRPC clients and flow helpers.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use penny_plaid::{AccessToken, VerificationStatus};
+use penny_proto::v1 as pb;
+use penny_proto::v1::verification_service_client::VerificationServiceClient;
+use penny_testkit::poll_until;
+use penny_verification::store::{Secrets, items};
+use penny_verification::{App, Config};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use super::{ALL_TOKEN, DbKind, Stack};
+
+/// A running verification app.
+pub struct TestApp {
+    pub stack: Arc<Stack>,
+    pub grpc_addr: SocketAddr,
+    pub secrets: Secrets,
+    pub db: sea_orm::DatabaseConnection,
+    shutdown: CancellationToken,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Starts a stack with a database of `kind` and one app on it.
+pub async fn spawn_app(kind: DbKind) -> anyhow::Result<TestApp> {
+    let stack = Stack::start(kind).await?;
+    spawn_on(&stack, |_| {}).await
+}
+
+/// Starts an app (a replica) on `stack`, with `adjust` applied to the config.
+pub async fn spawn_on(
+    stack: &Arc<Stack>,
+    adjust: impl FnOnce(&mut Config),
+) -> anyhow::Result<TestApp> {
+    let mut config = stack.config();
+    adjust(&mut config);
+    let app = App::build(config).await?;
+    let grpc_addr = app.grpc_addr();
+    let secrets = app.verifier().secrets().clone();
+    let db = app.verifier().db().clone();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    Ok(TestApp {
+        stack: Arc::clone(stack),
+        grpc_addr,
+        secrets,
+        db,
+        shutdown,
+        task: Some(task),
+    })
+}
+
+/// Adds `authorization: Bearer <token>` to every call.
+#[derive(Clone)]
+pub struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// The typed client.
+pub type Client = VerificationServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// A linked account.
+#[derive(Clone, Debug)]
+pub struct Linked {
+    pub user_id: String,
+    pub item_id: String,
+    pub account_id: String,
+    pub access_token: AccessToken,
+    pub mask: String,
+}
+
+impl TestApp {
+    /// A handle on an app running elsewhere (a spawned binary) at `grpc_addr`, whose database
+    /// is the stack's and whose keyring is `keys`.
+    pub async fn external(
+        stack: &Arc<Stack>,
+        grpc_addr: SocketAddr,
+        keys: &str,
+    ) -> anyhow::Result<TestApp> {
+        Ok(TestApp {
+            stack: Arc::clone(stack),
+            grpc_addr,
+            secrets: Secrets::new(penny_store::Keyring::parse(keys)?),
+            db: penny_verification::store::connect(stack.db.url()).await?,
+            shutdown: CancellationToken::new(),
+            task: None,
+        })
+    }
+
+    /// A client sending `Bearer <token>` (`None`: no authorization header).
+    pub async fn client_with(&self, token: Option<&str>) -> anyhow::Result<Client> {
+        let channel = Channel::from_shared(format!("http://{}", self.grpc_addr))?
+            .connect()
+            .await?;
+        let value = token
+            .map(|t| format!("Bearer {t}").parse())
+            .transpose()
+            .context("bearer header")?;
+        Ok(VerificationServiceClient::with_interceptor(
+            channel,
+            Bearer(value),
+        ))
+    }
+
+    /// A client with every scope.
+    pub async fn client(&self) -> anyhow::Result<Client> {
+        self.client_with(Some(ALL_TOKEN)).await
+    }
+
+    /// Creates a link token, completes Link in the sandbox and exchanges the public token:
+    /// one pending automated-micro-deposit account.
+    pub async fn link_account(&self, user_id: &str) -> anyhow::Result<Linked> {
+        let (public_token, accounts) = self.complete_link(user_id).await?;
+        let response = self
+            .client()
+            .await?
+            .exchange_public_token(pb::ExchangePublicTokenRequest {
+                user_id: user_id.to_owned(),
+                public_token,
+                accounts,
+            })
+            .await?
+            .into_inner();
+        let account = response
+            .accounts
+            .first()
+            .context("the exchange returned no account")?
+            .clone();
+        Ok(Linked {
+            user_id: user_id.to_owned(),
+            access_token: self.access_token(&response.item_id).await?,
+            item_id: response.item_id,
+            account_id: account.account_id,
+            mask: account.mask,
+        })
+    }
+
+    /// Link up to `onSuccess`: a link token through gRPC, then the sandbox's Link completion.
+    pub async fn complete_link(
+        &self,
+        user_id: &str,
+    ) -> anyhow::Result<(String, Vec<pb::LinkAccount>)> {
+        let token = self
+            .client()
+            .await?
+            .create_link_token(pb::CreateLinkTokenRequest {
+                user_id: user_id.to_owned(),
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        let done = self
+            .stack
+            .sandbox_control(
+                "/__sandbox/link/complete",
+                serde_json::json!({ "link_token": token.link_token }),
+            )
+            .await?;
+        let public_token = done["public_token"]
+            .as_str()
+            .context("no public_token")?
+            .to_owned();
+        let accounts = done["accounts"]
+            .as_array()
+            .context("no accounts")?
+            .iter()
+            .map(|a| pb::LinkAccount {
+                account_id: a["id"].as_str().unwrap_or_default().to_owned(),
+                name: a["name"].as_str().unwrap_or_default().to_owned(),
+                mask: a["mask"].as_str().unwrap_or_default().to_owned(),
+                subtype: a["subtype"].as_str().unwrap_or_default().to_owned(),
+                verification_status: a["verification_status"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            })
+            .collect();
+        Ok((public_token, accounts))
+    }
+
+    /// The Item's access token, decrypted from the database.
+    pub async fn access_token(&self, item_id: &str) -> anyhow::Result<AccessToken> {
+        let item = items::find(&self.db, item_id)
+            .await?
+            .context("item not stored")?;
+        items::access_token(&self.secrets, &item)?.context("access token purged")
+    }
+
+    /// Makes the sandbox finish the automated flow (it fires the AUTH webhook to the ingress).
+    pub async fn set_verification_status(
+        &self,
+        linked: &Linked,
+        status: VerificationStatus,
+    ) -> anyhow::Result<()> {
+        self.stack
+            .plaid
+            .sandbox_item_set_verification_status(&linked.access_token, &linked.account_id, &status)
+            .await?;
+        Ok(())
+    }
+
+    /// Reads an account.
+    pub async fn account(&self, account_id: &str) -> anyhow::Result<pb::Account> {
+        Ok(self
+            .client()
+            .await?
+            .get_account(pb::GetAccountRequest {
+                account_id: account_id.to_owned(),
+            })
+            .await?
+            .into_inner())
+    }
+
+    /// Waits until the account shows `status`.
+    pub async fn wait_for_status(
+        &self,
+        account_id: &str,
+        status: pb::AccountStatus,
+        timeout: Duration,
+    ) -> anyhow::Result<pb::Account> {
+        let client = self.client().await?;
+        poll_until(timeout, || {
+            let mut client = client.clone();
+            async move {
+                let account = client
+                    .get_account(pb::GetAccountRequest {
+                        account_id: account_id.to_owned(),
+                    })
+                    .await
+                    .ok()?
+                    .into_inner();
+                (account.status == status as i32).then_some(account)
+            }
+        })
+        .await
+        .with_context(|| format!("account {account_id} never became {status:?}"))
+    }
+
+    /// Stops the app and waits for it to finish.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            task.await??;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,63 @@
+//! The `spawn_app()` harness: real NATS, the real sandbox, the real ingress (in-process, so the
+//! sandbox's signed webhooks travel the production path), SQLite or PostgreSQL, and the
+//! verification service on port 0 with typed gRPC clients per scope.
+
+#![allow(dead_code)]
+
+mod app;
+pub mod binary;
+pub mod db;
+pub mod events;
+mod stack;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_nats::jetstream;
+use penny_proto::v1 as pb;
+use penny_testkit::poll_until;
+
+pub use app::{TestApp, spawn_app, spawn_on};
+pub use db::{DbKind, TestDb, for_each_db};
+pub use stack::Stack;
+
+/// Bearer tokens the test apps accept, one per scope plus one with all.
+pub const LINK_TOKEN: &str = "test-link-token-0123456789";
+pub const STATUS_TOKEN: &str = "test-status-token-0123456789";
+pub const NUMBERS_TOKEN: &str = "test-numbers-token-0123456789";
+pub const ALL_TOKEN: &str = "test-all-token-0123456789";
+
+/// The `PENNY_VERIFICATION_API_TOKENS` value for the tokens above.
+pub fn api_tokens() -> String {
+    format!(
+        "link:{LINK_TOKEN}:link,status:{STATUS_TOKEN}:status,numbers:{NUMBERS_TOKEN}:numbers,all:{ALL_TOKEN}:link+status+numbers"
+    )
+}
+
+/// Waits until at least `n` events `penny.event.account.<what>` exist for the account.
+pub async fn poll_events(
+    js: &jetstream::Context,
+    account_id: &str,
+    what: &str,
+    n: usize,
+) -> anyhow::Result<Vec<pb::AccountEvent>> {
+    poll_until(Duration::from_secs(20), || async {
+        let found = events::events_of(js, account_id, what).await.ok()?;
+        (found.len() >= n).then_some(found)
+    })
+    .await
+    .with_context(|| format!("fewer than {n} {what} events for {account_id}"))
+}
+
+/// An AUTH webhook body as Plaid sends it (2-space indented, like Plaid's).
+pub fn auth_webhook(code: &str, item_id: &str, account_id: &str) -> Vec<u8> {
+    serde_json::to_vec_pretty(&serde_json::json!({
+        "webhook_type": "AUTH",
+        "webhook_code": code,
+        "item_id": item_id,
+        "account_id": account_id,
+        "environment": "sandbox",
+        "error": null,
+    }))
+    .unwrap_or_default()
+}
