@@ -1,8 +1,8 @@
 //! `penny-sandbox`: runs the Plaid API simulator until SIGINT / SIGTERM.
 
 use clap::Parser;
-use penny_sandbox::{App, Config};
 use penny_config::{LogFormat, TelemetryArgs};
+use penny_sandbox::{App, Config};
 use tokio_util::sync::CancellationToken;
 
 #[tokio::main]

@@ -54,11 +54,14 @@ pub fn retry_policy(config: &Config) -> RetryPolicy {
     }
 }
 
-/// Connects to NATS and makes sure the three streams exist.
+/// Connects to NATS and makes sure the three streams exist (with `stream_replicas`).
 pub async fn connect_nats(config: &Config) -> anyhow::Result<jetstream::Context> {
     let client = penny_bus::connect(&config.nats.nats_url, "penny-verification").await?;
     let js = jetstream::new(client);
-    let settings = StreamSettings::default();
+    let settings = StreamSettings {
+        replicas: usize::from(config.stream_replicas),
+        ..StreamSettings::default()
+    };
     penny_bus::ensure_plaid_webhooks(&js, &settings).await?;
     penny_bus::ensure_penny_events(&js, &settings).await?;
     penny_bus::ensure_dead_letters(&js, &settings).await?;
@@ -100,7 +103,7 @@ impl App {
                 per_client: config.rate_limits.auth_get_per_client,
                 window: config.rate_limits.rate_limit_window,
             },
-            1,
+            usize::from(config.stream_replicas),
         )
         .await?;
 
@@ -117,7 +120,7 @@ impl App {
         let settings = VerifierSettings {
             client_name: config.client_name.clone(),
             webhook_url: config.webhook_url.clone(),
-            consumer_rate_wait: config.rate_limits.rate_limit_max_wait,
+            dedupe_window: config.consumer.dedupe_window,
             crash_at: config.crash_at,
             ..VerifierSettings::default()
         };

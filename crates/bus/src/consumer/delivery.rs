@@ -1,6 +1,7 @@
 //! [`Delivery`]: one message as a handler sees it.
 
 use std::fmt;
+use std::time::SystemTime;
 
 use async_nats::HeaderMap;
 use bytes::Bytes;
@@ -19,12 +20,13 @@ pub struct Delivery {
     pub(crate) stream: String,
     pub(crate) stream_sequence: u64,
     pub(crate) delivered: u64,
+    pub(crate) published: Option<SystemTime>,
     pub(crate) span: tracing::Span,
 }
 
 impl Delivery {
-    /// A first delivery (count 1, sequence 0, stream `""`) of `payload` on `subject`; for tests
-    /// that call a handler directly.
+    /// A first delivery (count 1, sequence 0, stream `""`, no publish time) of `payload` on
+    /// `subject`; for tests that call a handler directly.
     pub fn new(subject: impl Into<String>, payload: impl Into<Bytes>, headers: HeaderMap) -> Self {
         Self {
             subject: subject.into(),
@@ -33,6 +35,7 @@ impl Delivery {
             stream: String::new(),
             stream_sequence: 0,
             delivered: 1,
+            published: None,
             span: tracing::Span::none(),
         }
     }
@@ -77,6 +80,12 @@ impl Delivery {
     /// How many times it has been delivered, this time included (1 on the first delivery).
     pub fn delivered(&self) -> u64 {
         self.delivered
+    }
+
+    /// When the stream stored the message (stable across redeliveries); `None` for a
+    /// [`Delivery::new`].
+    pub fn published(&self) -> Option<SystemTime> {
+        self.published
     }
 
     /// The span of this delivery; its parent is the trace context from the message headers

@@ -5,6 +5,9 @@
 //!   confirmed by the server.
 //! - [`Outcome::Retry`]: a transient failure; the message is Nak'ed with a jittered delay from
 //!   [`RetryPolicy`], or parked once `max_deliveries` is reached.
+//! - [`Outcome::RetryAfter`]: a transient failure whose end the handler knows (a rate-limit
+//!   budget that frees up at a known time); the message is Nak'ed with exactly that delay
+//!   (capped at [`RetryPolicy::cap`]), or parked once `max_deliveries` is reached.
 //! - [`Outcome::Park`]: a permanent failure; the message is copied to `DEAD_LETTERS` with the
 //!   reason and only then terminated, so nothing is ever lost.
 //!
@@ -55,6 +58,7 @@ mod settle;
 mod setup;
 
 use std::future::Future;
+use std::time::Duration;
 
 pub use delivery::Delivery;
 pub use policy::RetryPolicy;
@@ -68,6 +72,15 @@ pub enum Outcome {
     Ack,
     /// Transient failure: redeliver later (jittered backoff by delivery count).
     Retry {
+        /// Why, for logs and, once retries run out, the dead letter.
+        reason: String,
+    },
+    /// Transient failure with a known end: redeliver after exactly `delay` (capped at
+    /// [`RetryPolicy::cap`]), e.g. when a rate-limit budget frees up. Counts toward
+    /// [`RetryPolicy::max_deliveries`] like `Retry`: the message is parked once they run out.
+    RetryAfter {
+        /// How long to wait before the redelivery.
+        delay: Duration,
         /// Why, for logs and, once retries run out, the dead letter.
         reason: String,
     },
@@ -86,6 +99,14 @@ impl Outcome {
         }
     }
 
+    /// `Outcome::RetryAfter` with `delay` and `reason`.
+    pub fn retry_after(delay: Duration, reason: impl Into<String>) -> Self {
+        Self::RetryAfter {
+            delay,
+            reason: reason.into(),
+        }
+    }
+
     /// `Outcome::Park` with `reason`.
     pub fn park(reason: impl Into<String>) -> Self {
         Self::Park {
@@ -93,11 +114,12 @@ impl Outcome {
         }
     }
 
-    /// A short label for logs and metrics: `ack`, `retry` or `park`.
+    /// A short label for logs and metrics: `ack`, `retry`, `retry_after` or `park`.
     pub fn label(&self) -> &'static str {
         match self {
             Self::Ack => "ack",
             Self::Retry { .. } => "retry",
+            Self::RetryAfter { .. } => "retry_after",
             Self::Park { .. } => "park",
         }
     }

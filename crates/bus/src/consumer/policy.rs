@@ -55,6 +55,12 @@ impl RetryPolicy {
             .max(Duration::from_millis(1))
     }
 
+    /// The redelivery delay of an `Outcome::RetryAfter` that asked for `delay`: exactly
+    /// `delay`, capped at `cap` (no jitter: the handler chose the time and adds its own).
+    pub fn capped(&self, delay: Duration) -> Duration {
+        delay.min(self.cap)
+    }
+
     /// Whether the `delivered`-th delivery was the last one allowed.
     pub fn exhausted(&self, delivered: u64) -> bool {
         delivered >= self.max_deliveries.max(1)
@@ -102,6 +108,21 @@ mod tests {
         let p = RetryPolicy::default();
         let samples: std::collections::HashSet<_> = (0..20).map(|_| p.delay(8)).collect();
         assert!(samples.len() > 1);
+    }
+
+    #[test]
+    fn handler_chosen_delays_are_kept_but_capped() {
+        let p = RetryPolicy {
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(2),
+            max_deliveries: 5,
+        };
+        assert_eq!(
+            p.capped(Duration::from_millis(1234)),
+            Duration::from_millis(1234)
+        );
+        assert_eq!(p.capped(Duration::from_secs(65)), Duration::from_secs(2));
+        assert_eq!(p.capped(Duration::ZERO), Duration::ZERO);
     }
 
     #[test]

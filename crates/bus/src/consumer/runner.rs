@@ -1,6 +1,10 @@
 //! [`run_consumer`]: pull batches, run handlers concurrently, settle each message.
 
-use std::{panic::AssertUnwindSafe, sync::Arc, time::Duration};
+use std::{
+    panic::AssertUnwindSafe,
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use async_nats::jetstream::{self, AckKind, consumer::PullConsumer};
 use futures::{FutureExt, StreamExt};
@@ -19,8 +23,8 @@ pub struct RunOptions {
     /// Handlers running at once (≥ 1). Each pull asks for as many messages as there are free
     /// slots, so nothing waits in a client-side buffer while its ack timer runs.
     pub concurrency: usize,
-    /// How long one pull request waits for messages. It bounds how long shutdown waits on an
-    /// idle stream.
+    /// How long one pull request waits for messages before the loop issues the next one
+    /// (shutdown does not wait for it).
     pub pull_expires: Duration,
 }
 
@@ -61,18 +65,20 @@ pub async fn run_consumer<H: Handler>(
 /// Runs `handler` on the messages of `consumer` until `shutdown` is cancelled.
 ///
 /// Per message: `Ack` → ack and wait for the server's confirmation; `Retry` → Nak with
-/// [`RetryPolicy::delay`], or park once [`RetryPolicy::exhausted`]; `Park` → publish to
+/// [`RetryPolicy::delay`], or park once [`RetryPolicy::exhausted`]; `RetryAfter` → Nak with
+/// [`RetryPolicy::capped`] of its delay, or park likewise; `Park` → publish to
 /// `DEAD_LETTERS` and Term only after its PubAck (if parking fails the message is Nak'ed and
 /// parked on a later delivery). A handler running longer than `ack_wait / 2` sends progress
 /// heartbeats. A panicking handler counts as `Retry`. A message delivered more than
 /// `max_deliveries` times (its handler crashed the process or never finished) is parked
 /// without running the handler again.
 ///
-/// On shutdown it stops pulling, hands back (plain Nak) messages of the current pull that did
-/// not start, waits for running handlers to settle, and returns; an idle pull delays that by
-/// up to `pull_expires`. It waits for handlers however long they take, so wrap the call in a
-/// grace timeout shorter than the pod's. Pull errors (NATS down) are logged and retried with
-/// backoff; they never end the loop.
+/// On shutdown it stops pulling at once (an idle pull is abandoned, not waited out: dropping
+/// its subscription withdraws the server's interest, so the server no longer delivers to it),
+/// hands back (plain Nak) messages of the current pull that did not start, waits for running
+/// handlers to settle, and returns. It waits for handlers however long they take, so wrap the
+/// call in a grace timeout shorter than the pod's. Pull errors (NATS down) are logged and
+/// retried with backoff; they never end the loop.
 pub async fn run_consumer_with<H: Handler>(
     consumer: PullConsumer,
     handler: Arc<H>,
@@ -121,32 +127,39 @@ pub async fn run_consumer_with<H: Handler>(
             .messages()
             .await
         {
-            Ok(mut batch) => {
-                while let Some(item) = batch.next().await {
-                    let message = match item {
-                        Ok(message) => message,
-                        Err(error) => {
-                            tracing::warn!(consumer = %shared.consumer, %error, "pull failed");
-                            failed = true;
-                            break;
-                        }
-                    };
-                    if shutdown.is_cancelled() {
-                        // Not started: give it back at once so another replica takes it.
-                        let _ = message.ack_with(AckKind::Nak(None)).await;
-                        continue;
-                    }
-                    let Ok(slot) = slots.clone().acquire_owned().await else {
+            Ok(mut batch) => loop {
+                let item = tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => {
+                        hand_back_buffered(&mut batch).await;
                         break;
-                    };
-                    let handler = Arc::clone(&handler);
-                    let shared = Arc::clone(&shared);
-                    tasks.spawn(async move {
-                        process(message, handler.as_ref(), &shared).await;
-                        drop(slot);
-                    });
+                    }
+                    item = batch.next() => item,
+                };
+                let Some(item) = item else { break };
+                let message = match item {
+                    Ok(message) => message,
+                    Err(error) => {
+                        tracing::warn!(consumer = %shared.consumer, %error, "pull failed");
+                        failed = true;
+                        break;
+                    }
+                };
+                if shutdown.is_cancelled() {
+                    // Not started: give it back at once so another replica takes it.
+                    let _ = message.ack_with(AckKind::Nak(None)).await;
+                    continue;
                 }
-            }
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                let handler = Arc::clone(&handler);
+                let shared = Arc::clone(&shared);
+                tasks.spawn(async move {
+                    process(message, handler.as_ref(), &shared).await;
+                    drop(slot);
+                });
+            },
             Err(error) => {
                 tracing::warn!(consumer = %shared.consumer, %error, "pull request failed");
                 failed = true;
@@ -170,11 +183,24 @@ pub async fn run_consumer_with<H: Handler>(
     tracing::info!(consumer = %shared.consumer, "consumer stopped");
 }
 
+/// On shutdown: hands back (plain Nak) the messages of `batch` already received but not
+/// started, so another replica takes them at once. Dropping the batch afterwards withdraws the
+/// pull's interest; a message the server sent in the instant before that is redelivered after
+/// `ack_wait`, never lost.
+async fn hand_back_buffered(batch: &mut jetstream::consumer::pull::Batch) {
+    while let Some(Some(item)) = batch.next().now_or_never() {
+        if let Ok(message) = item {
+            let _ = message.ack_with(AckKind::Nak(None)).await;
+        }
+    }
+}
+
 async fn process<H: Handler>(message: jetstream::Message, handler: &H, shared: &Shared) {
-    let (stream_sequence, delivered) = match message.info() {
+    let (stream_sequence, delivered, published) = match message.info() {
         Ok(info) => (
             info.stream_sequence,
             u64::try_from(info.delivered).unwrap_or(1).max(1),
+            info.published,
         ),
         Err(error) => {
             tracing::error!(subject = %message.subject, %error, "not a JetStream message");
@@ -199,6 +225,7 @@ async fn process<H: Handler>(message: jetstream::Message, handler: &H, shared: &
         stream: shared.stream.clone(),
         stream_sequence,
         delivered,
+        published: Some(SystemTime::from(published)),
         span: span.clone(),
     };
     async {

@@ -1,4 +1,7 @@
-//! Settling one message after its handler: ack, Nak with a delay, or park then Term.
+//! Settling one message after its handler: ack, Nak with a delay (the policy's or the
+//! handler's), or park then Term.
+
+use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind};
 
@@ -25,18 +28,40 @@ pub(super) async fn settle(
                 "ack not confirmed; the message may be redelivered"
             ),
         },
-        Outcome::Retry { reason } if !policy.exhausted(delivered) => {
-            let delay = policy.delay(delivered);
-            tracing::warn!(subject, seq, delivered, %reason, ?delay, outcome = "retry", "will retry");
-            if let Err(error) = message.ack_with(AckKind::Nak(Some(delay))).await {
-                tracing::warn!(subject, seq, %error, "nak failed; redelivery after ack_wait");
-            }
-        }
         Outcome::Retry { reason } => {
-            let reason = format!("retries exhausted after {delivered} deliveries: {reason}");
-            park(message, delivery, &reason, shared).await;
+            let delay = policy.delay(delivered);
+            retry(message, delivery, delay, &reason, "retry", shared).await;
+        }
+        Outcome::RetryAfter { delay, reason } => {
+            let delay = policy.capped(delay);
+            retry(message, delivery, delay, &reason, "retry_after", shared).await;
         }
         Outcome::Park { reason } => park(message, delivery, &reason, shared).await,
+    }
+}
+
+/// Nak with `delay`, or park once the policy's deliveries are used up.
+async fn retry(
+    message: &jetstream::Message,
+    delivery: &Delivery,
+    delay: Duration,
+    reason: &str,
+    outcome: &'static str,
+    shared: &Shared,
+) {
+    let (subject, seq, delivered) = (
+        delivery.subject(),
+        delivery.stream_sequence(),
+        delivery.delivered(),
+    );
+    if shared.policy.exhausted(delivered) {
+        let reason = format!("retries exhausted after {delivered} deliveries: {reason}");
+        park(message, delivery, &reason, shared).await;
+        return;
+    }
+    tracing::warn!(subject, seq, delivered, %reason, ?delay, outcome, "will retry");
+    if let Err(error) = message.ack_with(AckKind::Nak(Some(delay))).await {
+        tracing::warn!(subject, seq, %error, "nak failed; redelivery after ack_wait");
     }
 }
 

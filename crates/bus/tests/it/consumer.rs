@@ -1,83 +1,19 @@
 //! The consumer loop: ack, retry with backoff, park, heartbeats, sharing, shutdown.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, time::Duration};
 
-use async_nats::{HeaderMap, jetstream};
+use async_nats::HeaderMap;
 use bytes::Bytes;
 use penny_bus::{
-    ConsumerSpec, DeadLetters, Outcome, PLAID_WEBHOOKS, RetryPolicy, RunOptions,
-    ensure_pull_consumer, publish_durable, run_consumer, run_consumer_with, webhook_subject,
-    webhook_type_filter,
+    ConsumerSpec, DeadLetters, Outcome, PLAID_WEBHOOKS, RunOptions, ensure_pull_consumer,
+    publish_durable, run_consumer_with, webhook_subject, webhook_type_filter,
 };
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::support::{Recorder, setup, wait_drained};
-
-const ACK: Duration = Duration::from_secs(2);
-
-fn policy(base_ms: u64, max_deliveries: u64) -> RetryPolicy {
-    RetryPolicy {
-        base: Duration::from_millis(base_ms),
-        cap: Duration::from_secs(2),
-        max_deliveries,
-    }
-}
-
-async fn publish_n(js: &jetstream::Context, subject: &str, n: usize) {
-    for i in 0..n {
-        publish_durable(
-            js,
-            subject,
-            HeaderMap::new(),
-            Bytes::from(format!("msg-{i}")),
-            None,
-            ACK,
-        )
-        .await
-        .unwrap();
-    }
-}
-
-async fn consumer(
-    js: &jetstream::Context,
-    name: &str,
-    ack_wait: Duration,
-) -> jetstream::consumer::PullConsumer {
-    let mut spec = ConsumerSpec::new(name, vec![webhook_type_filter("AUTH")]);
-    spec.ack_wait = ack_wait;
-    ensure_pull_consumer(js, PLAID_WEBHOOKS, &spec)
-        .await
-        .unwrap()
-}
-
-fn spawn(
-    js: &jetstream::Context,
-    consumer: jetstream::consumer::PullConsumer,
-    handler: Arc<Recorder>,
-    policy: RetryPolicy,
-    concurrency: usize,
-    token: &CancellationToken,
-) -> JoinHandle<()> {
-    let dlq = DeadLetters::new(js.clone());
-    tokio::spawn(run_consumer(
-        consumer,
-        handler,
-        policy,
-        dlq,
-        concurrency,
-        token.clone(),
-    ))
-}
-
-async fn stop(token: CancellationToken, task: JoinHandle<()>) {
-    token.cancel();
-    tokio::time::timeout(Duration::from_secs(10), task)
-        .await
-        .expect("run_consumer returns after shutdown")
-        .unwrap();
-}
+use crate::support::{
+    ACK, Recorder, consumer, policy, publish_n, setup, spawn, stop, wait_drained,
+};
 
 #[tokio::test]
 async fn ensure_pull_consumer_is_idempotent_and_updates() {
@@ -273,6 +209,62 @@ async fn two_loops_on_one_durable_share_the_work() {
     assert!(
         seen.values().all(|&n| n == 1),
         "a message was handled twice"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_of_an_idle_loop_is_prompt_and_strands_no_message() {
+    let (_server, js) = setup().await;
+    let idle = Recorder::new(|_| Outcome::Ack);
+    let token = CancellationToken::new();
+    let c = consumer(&js, "idle", Duration::from_secs(30)).await;
+    let mut options = RunOptions::new(policy(50, 5), 2);
+    options.pull_expires = Duration::from_secs(30);
+    let dlq = DeadLetters::new(js.clone());
+    let task = tokio::spawn(run_consumer_with(
+        c,
+        idle.clone(),
+        dlq.clone(),
+        options.clone(),
+        token.clone(),
+    ));
+    // Wait until its pull request is parked at the server.
+    let stream = js.get_stream(PLAID_WEBHOOKS).await.unwrap();
+    penny_testkit::poll_until(Duration::from_secs(5), || {
+        let stream = stream.clone();
+        async move {
+            let info = stream.consumer_info("idle").await.ok()?;
+            (info.num_waiting >= 1).then_some(())
+        }
+    })
+    .await
+    .unwrap();
+    let cancelled = tokio::time::Instant::now();
+    stop(token, task).await;
+    let took = cancelled.elapsed();
+    assert!(took < Duration::from_secs(1), "shutdown took {took:?}");
+
+    // A message published now must go to the next loop at once, not to the abandoned pull
+    // (where it would sit until ack_wait, 30 s, ran out).
+    publish_n(&js, &webhook_subject("AUTH", "X"), 1).await;
+    let next = Recorder::new(|_| Outcome::Ack);
+    let token = CancellationToken::new();
+    let c = consumer(&js, "idle", Duration::from_secs(30)).await;
+    let task = tokio::spawn(run_consumer_with(
+        c,
+        next.clone(),
+        dlq,
+        options,
+        token.clone(),
+    ));
+    wait_drained(&js, PLAID_WEBHOOKS, "idle").await;
+    stop(token, task).await;
+    assert!(idle.calls().is_empty());
+    let calls = next.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].delivered, 1,
+        "first delivery: nothing was stranded"
     );
 }
 

@@ -6,5 +6,6 @@
 mod consumer;
 mod dead_letters;
 mod publish;
+mod retry_after;
 mod streams;
 mod support;

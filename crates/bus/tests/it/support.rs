@@ -5,13 +5,17 @@ use std::{
     time::Duration,
 };
 
-use async_nats::jetstream;
+use async_nats::{HeaderMap, jetstream};
+use bytes::Bytes;
 use penny_bus::{
-    ConnectSettings, Delivery, Handler, Outcome, StreamSettings, connect_with, ensure_dead_letters,
-    ensure_penny_events, ensure_plaid_webhooks,
+    ConnectSettings, ConsumerSpec, DeadLetters, Delivery, Handler, Outcome, PLAID_WEBHOOKS,
+    RetryPolicy, StreamSettings, connect_with, ensure_dead_letters, ensure_penny_events,
+    ensure_plaid_webhooks, ensure_pull_consumer, publish_durable, run_consumer,
+    webhook_type_filter,
 };
 use penny_testkit::NatsServer;
-use tokio::time::Instant;
+use tokio::{task::JoinHandle, time::Instant};
+use tokio_util::sync::CancellationToken;
 
 /// A server with the three streams and a connected JetStream context.
 pub async fn setup() -> (NatsServer, jetstream::Context) {
@@ -112,4 +116,68 @@ pub async fn wait_drained(js: &jetstream::Context, stream: &str, consumer: &str)
     })
     .await
     .expect("consumer drained");
+}
+
+pub const ACK: Duration = Duration::from_secs(2);
+
+pub fn policy(base_ms: u64, max_deliveries: u64) -> RetryPolicy {
+    RetryPolicy {
+        base: Duration::from_millis(base_ms),
+        cap: Duration::from_secs(2),
+        max_deliveries,
+    }
+}
+
+pub async fn publish_n(js: &jetstream::Context, subject: &str, n: usize) {
+    for i in 0..n {
+        publish_durable(
+            js,
+            subject,
+            HeaderMap::new(),
+            Bytes::from(format!("msg-{i}")),
+            None,
+            ACK,
+        )
+        .await
+        .unwrap();
+    }
+}
+
+pub async fn consumer(
+    js: &jetstream::Context,
+    name: &str,
+    ack_wait: Duration,
+) -> jetstream::consumer::PullConsumer {
+    let mut spec = ConsumerSpec::new(name, vec![webhook_type_filter("AUTH")]);
+    spec.ack_wait = ack_wait;
+    ensure_pull_consumer(js, PLAID_WEBHOOKS, &spec)
+        .await
+        .unwrap()
+}
+
+pub fn spawn(
+    js: &jetstream::Context,
+    consumer: jetstream::consumer::PullConsumer,
+    handler: Arc<Recorder>,
+    policy: RetryPolicy,
+    concurrency: usize,
+    token: &CancellationToken,
+) -> JoinHandle<()> {
+    let dlq = DeadLetters::new(js.clone());
+    tokio::spawn(run_consumer(
+        consumer,
+        handler,
+        policy,
+        dlq,
+        concurrency,
+        token.clone(),
+    ))
+}
+
+pub async fn stop(token: CancellationToken, task: JoinHandle<()>) {
+    token.cancel();
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("run_consumer returns after shutdown")
+        .unwrap();
 }

@@ -49,6 +49,17 @@ pub struct Config {
     #[command(flatten)]
     pub nats: NatsArgs,
 
+    /// Replicas of the JetStream streams and the rate-limit key-value bucket this service
+    /// creates or updates: 1 on a single NATS server, 3 in a NATS cluster. Give ingress's
+    /// `PENNY_INGRESS_STREAM_REPLICAS` the same value: both ensure PLAID_WEBHOOKS.
+    #[arg(
+        long,
+        env = "PENNY_VERIFICATION_STREAM_REPLICAS",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u8).range(1..=5)
+    )]
+    pub stream_replicas: u8,
+
     /// Plaid (or sandbox) API.
     #[command(flatten)]
     pub plaid: PlaidArgs,
@@ -116,6 +127,7 @@ impl Default for Config {
                 .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 50051))),
             database_url: Secret::from(DEFAULT_DATABASE_URL),
             nats: NatsArgs::default(),
+            stream_replicas: 1,
             plaid: PlaidArgs::default(),
             telemetry: TelemetryArgs::default(),
             api_tokens: None,
@@ -233,11 +245,24 @@ mod tests {
             "after-commit",
             "--auth-get-per-client",
             "20",
+            "--dedupe-window",
+            "90m",
+            "--stream-replicas",
+            "3",
         ])
         .unwrap();
         let cfg = cli.config;
         assert_eq!(cfg.crash_at, Some(CrashPoint::AfterCommit));
         assert_eq!(cfg.rate_limits.auth_get_per_client, 20);
+        assert_eq!(cfg.consumer.dedupe_window, Duration::from_secs(90 * 60));
+        assert_eq!(cfg.stream_replicas, 3);
+        let defaults = Cli::try_parse_from(["t"]).unwrap().config;
+        assert_eq!(
+            defaults.consumer.dedupe_window,
+            Duration::from_secs(72 * 3600)
+        );
+        assert_eq!(defaults.stream_replicas, 1);
+        assert!(Cli::try_parse_from(["t", "--stream-replicas", "0"]).is_err());
         assert_eq!(cfg.keyring().unwrap().active_key_id(), "k1");
         let shown = format!("{cfg:?}");
         assert!(!shown.contains("very-secret-token"), "{shown}");

@@ -35,6 +35,12 @@ pub struct ConsumerArgs {
     /// How long NATS waits for an ack before redelivering (progress is signalled meanwhile).
     #[arg(long, env = "PENNY_VERIFICATION_ACK_WAIT", default_value = "30s", value_parser = parse_duration)]
     pub ack_wait: Duration,
+
+    /// Two identical webhook bodies received within this long of each other are one webhook
+    /// (Plaid retries for up to 24 h); received further apart, the later one is processed
+    /// again. A redelivery of the same stream message is always recognised. 0 = only that.
+    #[arg(long, env = "PENNY_VERIFICATION_DEDUPE_WINDOW", default_value = "72h", value_parser = parse_duration)]
+    pub dedupe_window: Duration,
 }
 
 impl Default for ConsumerArgs {
@@ -46,6 +52,7 @@ impl Default for ConsumerArgs {
             retry_base: Duration::from_secs(1),
             retry_cap: Duration::from_secs(300),
             ack_wait: Duration::from_secs(30),
+            dedupe_window: crate::verifier::DEFAULT_DEDUPE_WINDOW,
         }
     }
 }
@@ -77,10 +84,6 @@ pub struct RateLimitArgs {
     /// NATS key-value bucket holding the shared counters.
     #[arg(long, env = "PENNY_VERIFICATION_RATE_LIMIT_BUCKET", default_value = crate::limiter::BUCKET)]
     pub rate_limit_bucket: String,
-
-    /// Longest a webhook waits for budget before it is handed back for later.
-    #[arg(long, env = "PENNY_VERIFICATION_RATE_LIMIT_MAX_WAIT", default_value = "70s", value_parser = parse_duration)]
-    pub rate_limit_max_wait: Duration,
 }
 
 impl Default for RateLimitArgs {
@@ -90,7 +93,6 @@ impl Default for RateLimitArgs {
             auth_get_per_client: 12_000,
             rate_limit_window: Duration::from_secs(60),
             rate_limit_bucket: crate::limiter::BUCKET.to_owned(),
-            rate_limit_max_wait: Duration::from_secs(70),
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct WebhookRef {
     pub account_id: Option<String>,
     /// Stream sequence.
     pub stream_sequence: Option<u64>,
+    /// When ingress received it (the dedupe window is measured between receipt times).
+    pub received_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// One change to apply.

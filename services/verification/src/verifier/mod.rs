@@ -29,6 +29,9 @@ use crate::crash::CrashPoint;
 use crate::limiter::RateLimiter;
 use crate::store::Secrets;
 
+/// The default dedupe window: three times the 24 h Plaid keeps retrying a webhook.
+pub const DEFAULT_DEDUPE_WINDOW: Duration = Duration::from_secs(72 * 3600);
+
 /// Settings of the core (a subset of the service's configuration).
 #[derive(Clone, Debug)]
 pub struct VerifierSettings {
@@ -36,12 +39,13 @@ pub struct VerifierSettings {
     pub client_name: String,
     /// The webhook URL given to Plaid (ingress's public URL).
     pub webhook_url: String,
-    /// Longest wait for rate-limit budget inside the webhook consumer; beyond it the message
-    /// is handed back for later.
-    pub consumer_rate_wait: Duration,
-    /// Longest wait for rate-limit budget inside an API call; beyond it the call fails with
-    /// `UNAVAILABLE`.
+    /// Longest wait for rate-limit budget inside an API call (`ExchangePublicToken`,
+    /// `RefreshAccount`); beyond it the call fails with `UNAVAILABLE`. A webhook never waits:
+    /// it is handed back to JetStream with the time until the budget frees up.
     pub api_rate_wait: Duration,
+    /// Within how long of each other two identical webhook bodies count as one webhook
+    /// (see [`crate::store::webhooks`]).
+    pub dedupe_window: Duration,
     /// How long a concurrent duplicate `ExchangePublicToken` waits for the first to finish.
     pub exchange_wait: Duration,
     /// After how long an unfinished exchange claim is considered abandoned.
@@ -55,8 +59,8 @@ impl Default for VerifierSettings {
         Self {
             client_name: "penny".to_owned(),
             webhook_url: "http://127.0.0.1:8080/webhooks/plaid".to_owned(),
-            consumer_rate_wait: Duration::from_secs(70),
             api_rate_wait: Duration::from_secs(5),
+            dedupe_window: DEFAULT_DEDUPE_WINDOW,
             exchange_wait: Duration::from_secs(20),
             exchange_stale_after: Duration::from_secs(60),
             crash_at: None,
@@ -116,5 +120,23 @@ impl Verifier {
     /// The settings.
     pub fn settings(&self) -> &VerifierSettings {
         &self.settings
+    }
+
+    /// The processed webhook that the delivery with this body hash, stream sequence and
+    /// receipt time duplicates, if any (see [`crate::store::webhooks`]).
+    pub async fn duplicate_of(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        dedupe_key: &str,
+        stream_sequence: Option<u64>,
+        received_at: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<Option<crate::store::entities::processed_webhook::Model>> {
+        let lookup = crate::store::webhooks::Lookup {
+            dedupe_key,
+            stream_sequence,
+            received_at,
+            window: self.settings.dedupe_window,
+        };
+        crate::store::webhooks::find_duplicate(db, &lookup).await
     }
 }

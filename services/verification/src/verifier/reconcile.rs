@@ -1,16 +1,20 @@
 //! [`Verifier::apply`]: the one path every status change takes.
 //!
-//! 0. Take this replica's lock on the Item and skip a webhook already processed.
+//! 0. Take this replica's lock on the Item and skip a webhook already processed (same stream
+//!    message, or the same body within the dedupe window: see [`crate::store::webhooks`]).
 //! 1. Read the target accounts and run the state machine on each (outside any transaction).
-//! 2. If a decision asks for numbers, call `/auth/get` for those accounts (rate-limited).
+//! 2. If a decision asks for numbers, call `/auth/get` for those accounts (rate-limited: a
+//!    webhook whose budget is spent fails at once with [`VerifierError::RateLimited`]).
 //! 3. In one transaction: lock the Item row (a no-op write: a row lock on PostgreSQL, the write
 //!    lock on SQLite, so changes to one Item are serialised across replicas), re-read each
 //!    account and decide again (the state may have moved since step 1), write the new state
 //!    with a version check, carry out the effects (numbers, purge, lock, outbox event), append
-//!    the history and record the webhook as processed (its unique key makes a concurrent
-//!    duplicate fail here and roll back). Commit.
+//!    the history and record the webhook as processed. A duplicate that committed meanwhile is
+//!    seen right after the lock (the dedupe check is repeated there), and a concurrent
+//!    redelivery of the same stream message fails on the unique key and rolls back. Commit.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use sea_orm::sea_query::Expr;
@@ -34,8 +38,11 @@ impl Verifier {
         // One change per Item at a time in this replica (see `locks`); a duplicate that waited
         // here is recognised before it calls Plaid.
         let _item_guard = self.item_locks.lock(&req.item_id).await;
-        if let Some(webhook) = &req.webhook
-            && webhooks::seen(&self.db, &webhook.dedupe_key).await?
+        if let Some(w) = &req.webhook
+            && self
+                .duplicate_of(&self.db, &w.dedupe_key, w.stream_sequence, w.received_at)
+                .await?
+                .is_some()
         {
             return Err(VerifierError::Duplicate);
         }
@@ -59,13 +66,15 @@ impl Verifier {
         } else {
             let token = items::access_token(&self.secrets, &item)?
                 .ok_or_else(|| VerifierError::Revoked(item.item_id.clone()))?;
+            // A webhook does not wait for rate-limit budget (the consumer hands it back with the
+            // wait as its redelivery delay); an API call waits a little.
+            let max_wait = if req.webhook.is_some() {
+                Duration::ZERO
+            } else {
+                self.settings.api_rate_wait
+            };
             let numbers = self
-                .fetch_numbers(
-                    &item.item_id,
-                    &token,
-                    &need_numbers,
-                    self.settings.consumer_rate_wait,
-                )
+                .fetch_numbers(&item.item_id, &token, &need_numbers, max_wait)
                 .await?;
             if self.crash_points_apply(req) {
                 maybe_crash(self.settings.crash_at, CrashPoint::AfterAuthGet);
@@ -126,6 +135,16 @@ impl Verifier {
             .await
             .map_err(VerifierError::db)?;
         lock_item(&txn, &item.item_id, now).await?;
+        // Checked again under the lock: an identical body from another stream message may have
+        // committed since the check in `apply` (another replica).
+        if let Some(w) = &req.webhook
+            && self
+                .duplicate_of(&txn, &w.dedupe_key, w.stream_sequence, w.received_at)
+                .await?
+                .is_some()
+        {
+            return Err(VerifierError::Duplicate);
+        }
 
         let mut report = Report::default();
         let mut purge_token = false;
@@ -273,6 +292,7 @@ async fn record_webhook(
             outcome,
             detail,
             stream_sequence: webhook.stream_sequence,
+            received_at: webhook.received_at,
         },
         now,
     )

@@ -3,11 +3,17 @@
 use penny_proto::v1 as pb;
 use tonic::Code;
 
-use crate::support::{ALL_TOKEN, DbKind, LINK_TOKEN, NUMBERS_TOKEN, STATUS_TOKEN, spawn_app};
+use crate::support::{
+    ALL_TOKEN, DbKind, LINK_TOKEN, NUMBERS_TOKEN, STATUS_TOKEN, for_each_db, spawn_app,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn tokens_and_scopes_are_enforced() -> anyhow::Result<()> {
-    let app = spawn_app(DbKind::Sqlite).await?;
+    for_each_db(tokens_and_scopes_are_enforced_on).await
+}
+
+async fn tokens_and_scopes_are_enforced_on(kind: DbKind) -> anyhow::Result<()> {
+    let app = spawn_app(kind).await?;
     let get = |account_id: &str| pb::GetAccountRequest {
         account_id: account_id.to_owned(),
     };
@@ -131,7 +137,13 @@ fn assert_invalid(status: tonic::Status, field: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_arguments_name_the_field_and_unknown_ids_are_not_found() -> anyhow::Result<()> {
-    let app = spawn_app(DbKind::Sqlite).await?;
+    for_each_db(bad_arguments_name_the_field_and_unknown_ids_are_not_found_on).await
+}
+
+async fn bad_arguments_name_the_field_and_unknown_ids_are_not_found_on(
+    kind: DbKind,
+) -> anyhow::Result<()> {
+    let app = spawn_app(kind).await?;
     let mut c = app.client_with(Some(ALL_TOKEN)).await?;
 
     assert_invalid(

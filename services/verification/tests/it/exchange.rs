@@ -6,7 +6,7 @@ use penny_verification::store::entities::item;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use tonic::Code;
 
-use crate::support::{for_each_db, spawn_app};
+use crate::support::{DbKind, for_each_db, spawn_app};
 
 async fn exchange_calls(app: &crate::support::TestApp) -> anyhow::Result<u64> {
     let stats = app.stack.sandbox_get("/__sandbox/stats").await?;
@@ -99,12 +99,19 @@ async fn the_same_public_token_twice_and_concurrently_is_one_item() -> anyhow::R
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_attempt_that_died_after_plaid_exchanged_is_resumed_without_a_second_exchange()
 -> anyhow::Result<()> {
+    for_each_db(an_attempt_that_died_after_plaid_exchanged_is_resumed_without_a_second_exchange_on)
+        .await
+}
+
+async fn an_attempt_that_died_after_plaid_exchanged_is_resumed_without_a_second_exchange_on(
+    kind: DbKind,
+) -> anyhow::Result<()> {
     use penny_verification::store::entities::token_exchange;
     use penny_verification::store::exchanges;
     use sea_orm::{ActiveModelTrait, Set};
     use sha2::Digest;
 
-    let app = spawn_app(crate::support::DbKind::Sqlite).await?;
+    let app = spawn_app(kind).await?;
     let (public_token, accounts) = app.complete_link("user-r").await?;
     // The dead attempt: Plaid exchanged the token, the sealed token was kept with the claim,
     // then the process died before storing the Item (and its claim was released).

@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use penny_plaid::VerificationStatus;
 use penny_proto::v1 as pb;
+use penny_verification::store::entities::status_history;
 use penny_verification::store::items;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tonic::Code;
 
 use crate::support::events::events_of;
-use crate::support::{for_each_db, spawn_app};
+use crate::support::{DbKind, for_each_db, spawn_app};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -214,7 +216,11 @@ async fn revocation_purges_the_token_and_the_numbers() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn remove_item_revokes_once_and_is_idempotent() -> anyhow::Result<()> {
-    let app = spawn_app(crate::support::DbKind::Sqlite).await?;
+    for_each_db(remove_item_revokes_once_and_is_idempotent_on).await
+}
+
+async fn remove_item_revokes_once_and_is_idempotent_on(kind: DbKind) -> anyhow::Result<()> {
+    let app = spawn_app(kind).await?;
     let linked = app.link_account("user-remove").await?;
     let mut client = app.client().await?;
     let removed = client
@@ -242,7 +248,15 @@ async fn remove_item_revokes_once_and_is_idempotent() -> anyhow::Result<()> {
     let js = app.stack.jetstream().await?;
     let events = crate::support::poll_events(&js, &linked.account_id, "revoked", 1).await?;
     assert_eq!(events[0].cause, "api/RemoveItem");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The second call committed before it answered: had it changed anything, its history row
+    // (and the outbox event beside it) would be there now.
+    let history = status_history::Entity::find()
+        .filter(status_history::Column::AccountId.eq(linked.account_id.as_str()))
+        .count(&app.db)
+        .await?;
+    assert_eq!(history, 1, "one transition");
+    let stats = app.stack.sandbox_get("/__sandbox/stats").await?;
+    assert_eq!(stats["endpoints"]["/item/remove"]["calls"], 1, "{stats}");
     assert_eq!(
         events_of(&js, &linked.account_id, "revoked").await?.len(),
         1
@@ -252,7 +266,11 @@ async fn remove_item_revokes_once_and_is_idempotent() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn refresh_recovers_a_lost_verification_webhook() -> anyhow::Result<()> {
-    let app = spawn_app(crate::support::DbKind::Sqlite).await?;
+    for_each_db(refresh_recovers_a_lost_verification_webhook_on).await
+}
+
+async fn refresh_recovers_a_lost_verification_webhook_on(kind: DbKind) -> anyhow::Result<()> {
+    let app = spawn_app(kind).await?;
     let linked = app.link_account("user-refresh").await?;
     // The sandbox drops the next webhook: penny never hears about the verification.
     app.stack
@@ -263,7 +281,15 @@ async fn refresh_recovers_a_lost_verification_webhook() -> anyhow::Result<()> {
         .await?;
     app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
         .await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    penny_testkit::poll_until(WAIT, || async {
+        let dropped = app
+            .stack
+            .webhook_outcomes("AUTOMATICALLY_VERIFIED")
+            .await
+            .ok()?;
+        (dropped == ["dropped"]).then_some(())
+    })
+    .await?;
     assert_eq!(
         app.account(&linked.account_id).await?.status,
         pb::AccountStatus::Pending as i32,
@@ -297,7 +323,11 @@ async fn refresh_recovers_a_lost_verification_webhook() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn default_update_refetches_the_numbers() -> anyhow::Result<()> {
-    let app = spawn_app(crate::support::DbKind::Sqlite).await?;
+    for_each_db(default_update_refetches_the_numbers_on).await
+}
+
+async fn default_update_refetches_the_numbers_on(kind: DbKind) -> anyhow::Result<()> {
+    let app = spawn_app(kind).await?;
     let linked = app.link_account("user-numbers").await?;
     app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
         .await?;

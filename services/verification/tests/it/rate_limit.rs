@@ -1,14 +1,19 @@
 //! Three replicas on one NATS and one database share Plaid's per-client `/auth/get` budget:
 //! with the sandbox enforcing a lowered limit, a burst of verifications produces no 429 and
-//! every account ends verified.
+//! every account ends verified. A webhook that finds the budget spent is handed back at once
+//! with the time until the budget frees up; one that finds the product not ready yet is
+//! retried on the normal backoff.
 
 use std::time::Duration;
 
 use penny_plaid::VerificationStatus;
 use penny_proto::v1 as pb;
 
+use penny_bus::{Delivery, Handler, Outcome};
+use tokio::time::Instant;
+
 use crate::support::events::events_of;
-use crate::support::{DbKind, Stack, spawn_on};
+use crate::support::{DbKind, Linked, Stack, auth_webhook, for_each_db, spawn_on};
 
 /// The sandbox's (and penny's) per-client `/auth/get` limit per minute.
 const LIMIT: u32 = 4;
@@ -17,7 +22,11 @@ const ACCOUNTS: usize = 7;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_replicas_share_one_auth_get_budget() -> anyhow::Result<()> {
-    let stack = Stack::start(DbKind::Sqlite).await?;
+    for_each_db(three_replicas_share_one_auth_get_budget_on).await
+}
+
+async fn three_replicas_share_one_auth_get_budget_on(kind: DbKind) -> anyhow::Result<()> {
+    let stack = Stack::start(kind).await?;
     stack
         .sandbox_control(
             "/__sandbox/rate_limits",
@@ -34,6 +43,9 @@ async fn three_replicas_share_one_auth_get_budget() -> anyhow::Result<()> {
                 c.rate_limits.auth_get_per_client = LIMIT;
                 c.rate_limits.auth_get_per_item = 15;
                 c.consumer.concurrency = 4;
+                // The budget frees up about a minute after the burst: the handed-back webhooks
+                // must wait that long in one step (the test stack's cap is 2 s).
+                c.consumer.retry_cap = Duration::from_secs(90);
             })
             .await?,
         );
@@ -76,8 +88,89 @@ async fn three_replicas_share_one_auth_get_budget() -> anyhow::Result<()> {
             1
         );
     }
+    let dead = penny_bus::DeadLetters::new(js.clone()).count().await?;
+    assert_eq!(dead, 0, "nothing parked");
     for replica in replicas {
         replica.stop().await?;
     }
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_spent_budget_hands_the_webhook_back_with_the_wait() -> anyhow::Result<()> {
+    for_each_db(a_spent_budget_hands_the_webhook_back_with_the_wait_on).await
+}
+
+async fn a_spent_budget_hands_the_webhook_back_with_the_wait_on(
+    kind: DbKind,
+) -> anyhow::Result<()> {
+    let stack = Stack::start(kind).await?;
+    // Links accounts; its consumer never sees a webhook (the sandbox drops them all).
+    let app = spawn_on(&stack, |_| {}).await?;
+    stack
+        .sandbox_control(
+            "/__sandbox/faults",
+            serde_json::json!({ "webhooks": { "drop_probability": 1.0 } }),
+        )
+        .await?;
+    let mut config = stack.config();
+    config.consumer.consumer_name = "verification-direct".into();
+    config.rate_limits.auth_get_per_client = 2;
+    let handler = penny_verification::App::build(config)
+        .await?
+        .webhook_handler();
+    let subject = penny_bus::webhook_subject("AUTH", "AUTOMATICALLY_VERIFIED");
+    let deliver = |linked: &Linked| {
+        Delivery::new(
+            subject.clone(),
+            auth_webhook(
+                "AUTOMATICALLY_VERIFIED",
+                &linked.item_id,
+                &linked.account_id,
+            ),
+            Default::default(),
+        )
+    };
+    let early = app.link_account("user-early").await?;
+    let first = app.link_account("user-first").await?;
+    let second = app.link_account("user-second").await?;
+    for linked in [&first, &second] {
+        app.set_verification_status(linked, VerificationStatus::AutomaticallyVerified)
+            .await?;
+    }
+
+    // Not ready at Plaid yet (spends a unit): the normal backoff, not a rate-limit wait.
+    let outcome = handler.handle(&deliver(&early)).await;
+    assert!(
+        matches!(outcome, Outcome::Retry { ref reason } if reason.contains("PRODUCT_NOT_READY")),
+        "{outcome:?}"
+    );
+    // The second unit verifies.
+    assert_eq!(handler.handle(&deliver(&first)).await, Outcome::Ack);
+    // Budget spent: handed back at once, to come back when the window has moved on.
+    let started = Instant::now();
+    let outcome = handler.handle(&deliver(&second)).await;
+    let took = started.elapsed();
+    let Outcome::RetryAfter { delay, reason } = outcome else {
+        anyhow::bail!("expected RetryAfter, got {outcome:?}");
+    };
+    assert!(took < Duration::from_secs(2), "the handler waited {took:?}");
+    // Two units spent just now in a 60 s window counted over 13 slots of 5 s: the next one
+    // frees up 60 to 65 s from now, plus at most 1 s of jitter.
+    assert!(
+        delay >= Duration::from_secs(55) && delay <= Duration::from_secs(67),
+        "{delay:?}"
+    );
+    assert!(reason.contains("rate-limit"), "{reason}");
+    assert_eq!(
+        app.account(&second.account_id).await?.status,
+        pb::AccountStatus::Pending as i32
+    );
+    assert_eq!(
+        app.account(&first.account_id).await?.status,
+        pb::AccountStatus::Verified as i32
+    );
+    let stats = stack.sandbox_get("/__sandbox/stats").await?;
+    assert_eq!(stats["endpoints"]["/auth/get"]["ok"], 1, "{stats}");
+    app.stop().await
 }

@@ -1,5 +1,6 @@
-//! No plaintext access token or account number anywhere in the database file (WAL included)
-//! or in the logs of the real binary; key rotation re-seals everything.
+//! No plaintext access token or account number anywhere in the database (on SQLite every byte
+//! of the file, WAL included; on PostgreSQL every row of every table) or in the logs of the
+//! real binary; key rotation re-seals everything.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use penny_store::Keyring;
 use penny_verification::store::{Secrets, accounts, rotate};
 
 use crate::support::binary::{Binary, RunOptions};
-use crate::support::{DbKind, Stack, TestApp, spawn_app};
+use crate::support::{DbKind, Stack, TestApp, for_each_db, spawn_app};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -20,8 +21,12 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn no_secret_in_the_database_file_or_the_logs() -> anyhow::Result<()> {
-    let stack = Stack::start(DbKind::Sqlite).await?;
+async fn no_secret_in_the_database_or_the_logs() -> anyhow::Result<()> {
+    for_each_db(no_secret_in_the_database_or_the_logs_on).await
+}
+
+async fn no_secret_in_the_database_or_the_logs_on(kind: DbKind) -> anyhow::Result<()> {
+    let stack = Stack::start(kind).await?;
     let logs = tempfile::tempdir()?;
     let keys = Keyring::generate_key("k1")?;
     let port = penny_testkit::free_port()?;
@@ -86,29 +91,21 @@ async fn no_secret_in_the_database_file_or_the_logs() -> anyhow::Result<()> {
     assert!(access_token.expose().starts_with("access-"));
     assert!(numbers.account.len() >= 8);
 
-    let db_path = stack.db.sqlite_path().expect("sqlite");
-    let mut files = vec![db_path.to_owned()];
-    for suffix in ["-wal", "-shm"] {
-        let mut name = db_path.as_os_str().to_owned();
-        name.push(suffix);
-        files.push(name.into());
-    }
-    let mut all = Vec::new();
-    for file in &files {
-        let Ok(bytes) = std::fs::read(file) else {
-            continue;
-        };
-        for secret in &secrets {
-            assert!(
-                !contains(&bytes, secret),
-                "{} holds a secret in plaintext",
-                file.display()
-            );
-        }
-        all.extend_from_slice(&bytes);
+    let (what, stored) = match kind {
+        DbKind::Sqlite => ("the SQLite files", sqlite_bytes(&stack)),
+        DbKind::Postgres => ("the PostgreSQL rows", postgres_rows(&app.db).await?),
+    };
+    for secret in &secrets {
+        assert!(
+            !contains(&stored, secret),
+            "{what} hold a secret in plaintext"
+        );
     }
     // Ids are stored in plaintext, so the scan provably looks at the data.
-    assert!(contains(&all, &account_id), "the scan sees stored ids");
+    assert!(
+        contains(&stored, &account_id),
+        "the scan of {what} sees stored ids"
+    );
 
     let log = std::fs::read(&binary.log)?;
     assert!(
@@ -122,9 +119,64 @@ async fn no_secret_in_the_database_file_or_the_logs() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Every byte of the SQLite database: the file, its WAL and shared memory (free pages and
+/// not-yet-checkpointed writes included).
+fn sqlite_bytes(stack: &Stack) -> Vec<u8> {
+    let db_path = stack.db.sqlite_path().expect("sqlite");
+    let mut all = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = db_path.as_os_str().to_owned();
+        name.push(suffix);
+        if let Ok(bytes) = std::fs::read(std::path::PathBuf::from(name)) {
+            all.extend_from_slice(&bytes);
+        }
+    }
+    all
+}
+
+/// Every row of every table of the PostgreSQL database as text, with `bytea` columns shown as
+/// escaped bytes (printable ASCII kept as is, so a plaintext value in a blob column shows).
+async fn postgres_rows(db: &sea_orm::DatabaseConnection) -> anyhow::Result<Vec<u8>> {
+    use sea_orm::{ConnectionTrait as _, Statement, TransactionTrait as _};
+    let backend = db.get_database_backend();
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SET LOCAL bytea_output = 'escape'")
+        .await?;
+    let tables = txn
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+        ))
+        .await?;
+    let mut all = Vec::new();
+    for table in tables {
+        let name: String = table.try_get_by_index(0)?;
+        let rows = txn
+            .query_all_raw(Statement::from_string(
+                backend,
+                format!("SELECT row_to_json(t)::text FROM \"{name}\" t"),
+            ))
+            .await?;
+        for row in rows {
+            let text: String = row.try_get_by_index(0)?;
+            all.extend_from_slice(text.as_bytes());
+            all.push(b'\n');
+        }
+    }
+    txn.rollback().await?;
+    Ok(all)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn rotate_keys_reseals_tokens_and_numbers_under_the_active_key() -> anyhow::Result<()> {
-    let app = spawn_app(DbKind::Sqlite).await?;
+    for_each_db(rotate_keys_reseals_tokens_and_numbers_under_the_active_key_on).await
+}
+
+async fn rotate_keys_reseals_tokens_and_numbers_under_the_active_key_on(
+    kind: DbKind,
+) -> anyhow::Result<()> {
+    let app = spawn_app(kind).await?;
     let linked = app.link_account("user-rotate").await?;
     app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
         .await?;

@@ -6,13 +6,19 @@ use futures::StreamExt;
 use penny_plaid::VerificationStatus;
 use penny_proto::v1 as pb;
 
-use crate::support::{DbKind, Stack, spawn_on};
+use crate::support::{DbKind, Stack, for_each_db, spawn_on};
 
 const WAIT: Duration = Duration::from_secs(20);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_watcher_on_one_replica_sees_changes_made_on_another() -> anyhow::Result<()> {
-    let stack = Stack::start(DbKind::Sqlite).await?;
+    for_each_db(a_watcher_on_one_replica_sees_changes_made_on_another_on).await
+}
+
+async fn a_watcher_on_one_replica_sees_changes_made_on_another_on(
+    kind: DbKind,
+) -> anyhow::Result<()> {
+    let stack = Stack::start(kind).await?;
     let a = spawn_on(&stack, |_| {}).await?;
     let b = spawn_on(&stack, |_| {}).await?;
     let linked = b.link_account("user-watch").await?;
@@ -32,9 +38,14 @@ async fn a_watcher_on_one_replica_sees_changes_made_on_another() -> anyhow::Resu
         .watch_accounts(pb::WatchAccountsRequest::default())
         .await?
         .into_inner();
-    // Let the subscriptions settle before changing anything (a watcher sees changes from
-    // the moment its stream is open; the feed itself is already subscribed).
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A watcher sees changes from the moment its stream is open; the replicas' feeds read
+    // PENNY_EVENTS from new messages on, so wait until both have their consumer.
+    let js = stack.jetstream().await?;
+    penny_testkit::poll_until(WAIT, || async {
+        let mut events = js.get_stream(penny_bus::PENNY_EVENTS).await.ok()?;
+        (events.info().await.ok()?.state.consumer_count >= 2).then_some(())
+    })
+    .await?;
 
     // The other user's change first: the per-user watcher must skip it.
     b.client()

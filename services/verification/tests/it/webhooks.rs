@@ -50,19 +50,7 @@ async fn five_duplicates_and_a_stale_expiry_make_one_verification_and_one_event(
         publish_webhook(&js, &verified, None).await?;
 
         // Wait until all eight deliveries were processed (the consumer has acked them).
-        let handled = penny_testkit::poll_until(WAIT, || async {
-            let mut consumer = js
-                .get_consumer_from_stream::<async_nats::jetstream::consumer::pull::Config, _, _>(
-                    "verification",
-                    penny_bus::PLAID_WEBHOOKS,
-                )
-                .await
-                .ok()?;
-            let info = consumer.info().await.ok()?;
-            (info.num_pending == 0 && info.num_ack_pending == 0).then_some(())
-        })
-        .await;
-        assert!(handled.is_ok(), "all webhooks acked");
+        crate::support::wait_consumer_drained(&js, "verification").await?;
 
         assert_eq!(
             poll_events(&js, &linked.account_id, "verified", 1)
@@ -108,7 +96,13 @@ async fn five_duplicates_and_a_stale_expiry_make_one_verification_and_one_event(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sandbox_duplicate_deliveries_through_ingress_verify_once() -> anyhow::Result<()> {
-    let app = spawn_app(DbKind::Sqlite).await?;
+    for_each_db(sandbox_duplicate_deliveries_through_ingress_verify_once_on).await
+}
+
+async fn sandbox_duplicate_deliveries_through_ingress_verify_once_on(
+    kind: DbKind,
+) -> anyhow::Result<()> {
+    let app = spawn_app(kind).await?;
     let linked = app.link_account("user-sandbox-dupes").await?;
     app.stack
         .sandbox_control(
@@ -120,8 +114,19 @@ async fn sandbox_duplicate_deliveries_through_ingress_verify_once() -> anyhow::R
         .await?;
     app.wait_for_status(&linked.account_id, pb::AccountStatus::Verified, WAIT)
         .await?;
+    // All four copies reached ingress and were published (or dropped as duplicates by
+    // JetStream), and the consumer handled whatever reached the stream.
+    penny_testkit::poll_until(WAIT, || async {
+        let outcomes = app
+            .stack
+            .webhook_outcomes("AUTOMATICALLY_VERIFIED")
+            .await
+            .ok()?;
+        (outcomes == ["delivered"; 4]).then_some(())
+    })
+    .await?;
     let js = app.stack.jetstream().await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    crate::support::wait_consumer_drained(&js, "verification").await?;
     assert_eq!(
         poll_events(&js, &linked.account_id, "verified", 1)
             .await?
@@ -133,7 +138,13 @@ async fn sandbox_duplicate_deliveries_through_ingress_verify_once() -> anyhow::R
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_webhook_before_the_product_is_ready_is_retried_until_it_is() -> anyhow::Result<()> {
-    let app = spawn_app(DbKind::Sqlite).await?;
+    for_each_db(a_webhook_before_the_product_is_ready_is_retried_until_it_is_on).await
+}
+
+async fn a_webhook_before_the_product_is_ready_is_retried_until_it_is_on(
+    kind: DbKind,
+) -> anyhow::Result<()> {
+    let app = spawn_app(kind).await?;
     let linked = app.link_account("user-not-ready").await?;
     let js = app.stack.jetstream().await?;
     // The webhook arrives while the sandbox still answers PRODUCT_NOT_READY.
@@ -174,7 +185,13 @@ async fn a_webhook_before_the_product_is_ready_is_retried_until_it_is() -> anyho
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_step_function_retries_unknown_items_and_recognises_duplicates() -> anyhow::Result<()> {
-    let stack = crate::support::Stack::start(DbKind::Sqlite).await?;
+    for_each_db(the_step_function_retries_unknown_items_and_recognises_duplicates_on).await
+}
+
+async fn the_step_function_retries_unknown_items_and_recognises_duplicates_on(
+    kind: DbKind,
+) -> anyhow::Result<()> {
+    let stack = crate::support::Stack::start(kind).await?;
     // A replica that does not consume (its handler is called directly).
     let app = spawn_on(&stack, |c| {
         c.consumer.consumer_name = "verification-direct".into()
@@ -262,7 +279,11 @@ async fn the_step_function_retries_unknown_items_and_recognises_duplicates() -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn permanent_failures_are_parked_with_the_reason() -> anyhow::Result<()> {
-    let app = spawn_app(DbKind::Sqlite).await?;
+    for_each_db(permanent_failures_are_parked_with_the_reason_on).await
+}
+
+async fn permanent_failures_are_parked_with_the_reason_on(kind: DbKind) -> anyhow::Result<()> {
+    let app = spawn_app(kind).await?;
     let js = app.stack.jetstream().await?;
     // AUTOMATICALLY_VERIFIED without an account_id cannot be acted on.
     let body =
@@ -317,11 +338,23 @@ async fn permanent_failures_are_parked_with_the_reason() -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn migrate_creates_the_sqlite_database_on_first_start() -> anyhow::Result<()> {
-    let stack = crate::support::Stack::start(DbKind::Sqlite).await?;
-    let migrated = run_command(&stack, &["migrate"]).await?;
-    assert!(migrated.status.success(), "{migrated:?}");
-    assert!(String::from_utf8_lossy(&migrated.stdout).contains("migrations applied"));
+async fn migrate_creates_the_schema_on_first_start() -> anyhow::Result<()> {
+    for_each_db(migrate_creates_the_schema_on_first_start_on).await
+}
+
+async fn migrate_creates_the_schema_on_first_start_on(kind: DbKind) -> anyhow::Result<()> {
+    let stack = crate::support::Stack::start(kind).await?;
+    if let Some(path) = stack.db.sqlite_path() {
+        assert!(!path.exists(), "no SQLite file before the first start");
+    }
+    for _ in 0..2 {
+        let migrated = run_command(&stack, &["migrate"]).await?;
+        assert!(migrated.status.success(), "{migrated:?}");
+        assert!(String::from_utf8_lossy(&migrated.stdout).contains("migrations applied"));
+    }
+    if let Some(path) = stack.db.sqlite_path() {
+        assert!(path.exists(), "migrate created the SQLite file");
+    }
     let db = penny_verification::store::connect(stack.db.url()).await?;
     assert_eq!(
         processed_webhook::Entity::find().count(&db).await?,

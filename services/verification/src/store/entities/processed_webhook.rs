@@ -1,5 +1,6 @@
-//! `processed_webhooks`: the audit log of every webhook handled, applied or ignored. Its primary
-//! key is the webhook's dedupe key, so a redelivered message is recognised and acked at once.
+//! `processed_webhooks`: the audit log of every webhook handled, applied or ignored, and what the
+//! dedupe window is checked against (see [`crate::store::webhooks`]): a body is a duplicate when
+//! a row with its hash has the same stream sequence or was received within the window.
 
 use sea_orm::entity::prelude::*;
 
@@ -7,8 +8,11 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "processed_webhooks")]
 pub struct Model {
-    /// `Nats-Msg-Id` as ingress set it (the SHA-256 of the body), else the body's SHA-256.
-    #[sea_orm(primary_key, auto_increment = false)]
+    /// Surrogate key.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// The SHA-256 of the body (hex), as ingress computes its `Nats-Msg-Id`. Not unique: an
+    /// identical body received again after the dedupe window gets a row of its own.
     pub dedupe_key: String,
     /// Plaid `webhook_type`.
     pub webhook_type: String,
@@ -22,8 +26,11 @@ pub struct Model {
     pub outcome: String,
     /// Why, for ignored and unhandled webhooks (per account for Item-wide ones).
     pub detail: Option<String>,
-    /// The PLAID_WEBHOOKS stream sequence of the delivery that was processed.
+    /// The PLAID_WEBHOOKS stream sequence of the delivery that was processed; unique together
+    /// with `dedupe_key`.
     pub stream_sequence: Option<i64>,
+    /// When ingress received it (`Penny-Received-At`; else when the stream stored it).
+    pub received_at: DateTimeUtc,
     /// When it was processed.
     pub processed_at: DateTimeUtc,
 }

@@ -9,8 +9,10 @@ mod m20261120_000003_create_account_numbers;
 mod m20261120_000004_create_status_history;
 mod m20261120_000005_create_processed_webhooks;
 mod m20261120_000006_create_token_exchanges;
+mod m20261122_000007_window_processed_webhooks;
 
-/// Applies every migration of the verification database, in order.
+/// Applies every migration of the verification database, in order (new ones go last: the
+/// order is the history of every database already migrated).
 pub struct Migrator;
 
 #[async_trait::async_trait]
@@ -24,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261120_000005_create_processed_webhooks::Migration),
             Box::new(m20261120_000006_create_token_exchanges::Migration),
             Box::new(penny_store::outbox::Migration),
+            Box::new(m20261122_000007_window_processed_webhooks::Migration),
         ]
     }
 }

@@ -47,16 +47,21 @@ impl TestDb {
     }
 }
 
-/// Runs `body` against SQLite, then PostgreSQL.
+/// Runs `body` against SQLite and PostgreSQL at the same time (each on a stack of its own:
+/// they cannot share a NATS server, whose streams and durable consumer names are global), and
+/// fails if either fails, naming which.
 pub async fn for_each_db<F, Fut>(body: F) -> anyhow::Result<()>
 where
     F: Fn(DbKind) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
-    for kind in [DbKind::Sqlite, DbKind::Postgres] {
-        body(kind)
-            .await
-            .map_err(|e| e.context(format!("on {kind:?}")))?;
+    let (sqlite, postgres) = tokio::join!(body(DbKind::Sqlite), body(DbKind::Postgres));
+    match (sqlite, postgres) {
+        (Ok(()), Ok(())) => Ok(()),
+        (Err(e), Ok(())) => Err(e.context("on SQLite")),
+        (Ok(()), Err(e)) => Err(e.context("on PostgreSQL")),
+        (Err(s), Err(p)) => Err(anyhow::anyhow!(
+            "failed on both: SQLite: {s:#}; PostgreSQL: {p:#}"
+        )),
     }
-    Ok(())
 }

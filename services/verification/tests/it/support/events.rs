@@ -52,11 +52,29 @@ pub async fn events_of(
 
 /// Publishes a raw webhook body to PLAID_WEBHOOKS the way ingress does (subject by type and
 /// code, type/code headers), with the given `Nats-Msg-Id` (`None`: none, so JetStream does not
-/// de-duplicate and the consumer's own dedupe is what is tested).
+/// de-duplicate and the consumer's own dedupe is what is tested). Returns its stream sequence.
 pub async fn publish_webhook(
     js: &jetstream::Context,
     body: &[u8],
     msg_id: Option<&str>,
+) -> anyhow::Result<u64> {
+    publish(js, body, msg_id, None).await
+}
+
+/// The same, with ingress's `Penny-Received-At` header set to `received_at`.
+pub async fn publish_webhook_received(
+    js: &jetstream::Context,
+    body: &[u8],
+    received_at: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<u64> {
+    publish(js, body, None, Some(received_at)).await
+}
+
+async fn publish(
+    js: &jetstream::Context,
+    body: &[u8],
+    msg_id: Option<&str>,
+    received_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> anyhow::Result<u64> {
     let value: serde_json::Value = serde_json::from_slice(body)?;
     let webhook_type = value["webhook_type"].as_str().unwrap_or_default();
@@ -67,6 +85,9 @@ pub async fn publish_webhook(
     if let Some(id) = msg_id {
         headers.insert("Nats-Msg-Id", id);
     }
+    if let Some(at) = received_at {
+        headers.insert(penny_bus::HDR_RECEIVED_AT, received_at_header(at).as_str());
+    }
     let ack = js
         .publish_with_headers(
             penny_bus::webhook_subject(webhook_type, webhook_code),
@@ -76,4 +97,9 @@ pub async fn publish_webhook(
         .await?
         .await?;
     Ok(ack.sequence)
+}
+
+/// A `Penny-Received-At` value as ingress writes it.
+pub fn received_at_header(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }

@@ -17,7 +17,7 @@ use async_nats::jetstream;
 use penny_proto::v1 as pb;
 use penny_testkit::poll_until;
 
-pub use app::{TestApp, spawn_app, spawn_on};
+pub use app::{Linked, TestApp, spawn_app, spawn_on};
 pub use db::{DbKind, TestDb, for_each_db};
 pub use stack::Stack;
 
@@ -47,6 +47,46 @@ pub async fn poll_events(
     })
     .await
     .with_context(|| format!("fewer than {n} {what} events for {account_id}"))
+}
+
+/// Waits until the durable consumer `name` on PLAID_WEBHOOKS has nothing pending or unacked:
+/// every webhook published so far has been handled.
+pub async fn wait_consumer_drained(js: &jetstream::Context, name: &str) -> anyhow::Result<()> {
+    poll_until(Duration::from_secs(20), || async {
+        let mut consumer = js
+            .get_consumer_from_stream::<jetstream::consumer::pull::Config, _, _>(
+                name,
+                penny_bus::PLAID_WEBHOOKS,
+            )
+            .await
+            .ok()?;
+        let info = consumer.info().await.ok()?;
+        (info.num_pending == 0 && info.num_ack_pending == 0).then_some(())
+    })
+    .await
+    .with_context(|| format!("consumer {name} never drained"))
+}
+
+/// An ITEM webhook body as Plaid sends it: `ERROR` with `ITEM_LOGIN_REQUIRED`, or another code
+/// without an error.
+pub fn item_webhook(code: &str, item_id: &str) -> Vec<u8> {
+    let error = (code == "ERROR").then(|| {
+        serde_json::json!({
+            "display_message": null,
+            "error_code": "ITEM_LOGIN_REQUIRED",
+            "error_message": "the login details of this item have changed",
+            "error_type": "ITEM_ERROR",
+            "status": 400,
+        })
+    });
+    serde_json::to_vec_pretty(&serde_json::json!({
+        "webhook_type": "ITEM",
+        "webhook_code": code,
+        "item_id": item_id,
+        "error": error,
+        "environment": "sandbox",
+    }))
+    .unwrap_or_default()
 }
 
 /// An AUTH webhook body as Plaid sends it (2-space indented, like Plaid's).

@@ -121,6 +121,20 @@ impl Stack {
         Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
     }
 
+    /// The outcomes (`delivered`, `dropped`, `failed`) of the sandbox's webhook delivery
+    /// attempts with this `webhook_code`, oldest first.
+    pub async fn webhook_outcomes(&self, code: &str) -> anyhow::Result<Vec<String>> {
+        let log = self.sandbox_get("/__sandbox/webhooks").await?;
+        Ok(log["attempts"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|a| a["webhook_code"] == code)
+            .map(|a| a["outcome"].as_str().unwrap_or_default().to_owned())
+            .collect())
+    }
+
     /// GETs a sandbox control endpoint.
     pub async fn sandbox_get(&self, path: &str) -> anyhow::Result<serde_json::Value> {
         let url = format!("{}{path}", self.sandbox.base_url());
