@@ -1,2 +1,22 @@
-//! TODO
-fn main() {}
+//! `penny-ingress`: the Plaid webhook receiver. Configuration comes from flags or `PENNY_*`
+//! environment variables (`penny-ingress --help`); SIGTERM/SIGINT shut it down gracefully.
+
+use clap::Parser as _;
+use penny_ingress::{App, Config, cancel_on_signal};
+use tokio_util::sync::CancellationToken;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    penny_telemetry::install_crypto_provider();
+    let cfg = Config::parse();
+    let _telemetry = penny_telemetry::init("penny-ingress", &cfg.telemetry)?;
+    let app = App::build(cfg).await.inspect_err(|e| {
+        tracing::error!(error = format!("{e:#}"), "penny-ingress failed to start");
+    })?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    app.run_until_stopped(shutdown).await
+}

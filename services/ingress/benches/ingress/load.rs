@@ -1,0 +1,227 @@
+//! The HTTP load generator: keep-alive hyper HTTP/1.1 connections, closed loop at a fixed
+//! concurrency or open loop at a fixed rate (latency measured from the scheduled send time, so
+//! queueing is not hidden).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper::Request;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+
+/// One prepared request: body and optional `Plaid-Verification`.
+#[derive(Clone)]
+pub struct Prepared {
+    pub body: Bytes,
+    pub token: Option<Bytes>,
+}
+
+/// What a run measured.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RunStats {
+    pub requests: u64,
+    pub ok: u64,
+    pub errors: u64,
+    pub seconds: f64,
+    pub ok_per_sec: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
+}
+
+impl RunStats {
+    fn from(mut latencies_us: Vec<u32>, ok: u64, errors: u64, elapsed: Duration) -> Self {
+        latencies_us.sort_unstable();
+        let pct = |p: f64| -> f64 {
+            if latencies_us.is_empty() {
+                return 0.0;
+            }
+            let idx = ((latencies_us.len() as f64 * p).ceil() as usize)
+                .saturating_sub(1)
+                .min(latencies_us.len() - 1);
+            f64::from(latencies_us[idx]) / 1000.0
+        };
+        let seconds = elapsed.as_secs_f64();
+        Self {
+            requests: ok + errors,
+            ok,
+            errors,
+            seconds,
+            ok_per_sec: ok as f64 / seconds,
+            p50_ms: pct(0.50),
+            p99_ms: pct(0.99),
+            p999_ms: pct(0.999),
+            max_ms: latencies_us.last().map_or(0.0, |v| f64::from(*v) / 1000.0),
+        }
+    }
+}
+
+async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .context("connect")?;
+    tcp.set_nodelay(true)?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
+}
+
+/// Sends one request; true when the answer is 200.
+async fn send_one(
+    sender: &mut SendRequest<Full<Bytes>>,
+    host: &str,
+    path: &str,
+    p: &Prepared,
+) -> anyhow::Result<bool> {
+    let mut req = Request::post(path)
+        .header(hyper::header::HOST, host)
+        .header(hyper::header::CONTENT_TYPE, "application/json");
+    if let Some(t) = &p.token {
+        req = req.header("plaid-verification", t.as_ref());
+    }
+    let req = req.body(Full::new(p.body.clone()))?;
+    sender.ready().await?;
+    let resp = sender.send_request(req).await?;
+    let ok = resp.status() == hyper::StatusCode::OK;
+    let _ = resp.into_body().collect().await?;
+    Ok(ok)
+}
+
+/// Closed loop: `concurrency` connections each send the next unused request as soon as the
+/// previous answer arrived, until `requests` are used up or `duration` passed.
+pub async fn closed_loop(
+    addr: SocketAddr,
+    path: &'static str,
+    requests: Arc<Vec<Prepared>>,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<RunStats> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let host = addr.to_string();
+    let mut senders = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        senders.push(connect(addr).await?);
+    }
+    let started = Instant::now();
+    let deadline = started + duration;
+    let workers = senders.into_iter().map(|mut sender| {
+        let next = Arc::clone(&next);
+        let requests = Arc::clone(&requests);
+        let host = host.clone();
+        tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(requests.len() / concurrency + 1);
+            let (mut ok, mut errors) = (0u64, 0u64);
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= requests.len() || Instant::now() >= deadline {
+                    break;
+                }
+                let t0 = Instant::now();
+                match send_one(&mut sender, &host, path, &requests[i]).await {
+                    Ok(true) => ok += 1,
+                    Ok(false) => errors += 1,
+                    Err(_) => {
+                        errors += 1;
+                        match connect(addr).await {
+                            Ok(s) => sender = s,
+                            Err(_) => break,
+                        }
+                    }
+                }
+                lat.push(u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX));
+            }
+            (lat, ok, errors, Instant::now())
+        })
+    });
+    let results = futures::future::join_all(workers).await;
+    let mut all = Vec::new();
+    let (mut ok, mut errors) = (0, 0);
+    let mut finished = started;
+    for r in results {
+        let (lat, o, e, end) = r?;
+        all.extend(lat);
+        ok += o;
+        errors += e;
+        finished = finished.max(end);
+    }
+    Ok(RunStats::from(all, ok, errors, finished - started))
+}
+
+/// Open loop at `rate` requests/s over `connections` keep-alive connections: request `i` is due
+/// at `start + i / rate`. When its connection is still busy at that moment, its latency counts
+/// from `due` (so a slow server shows up as latency, not as a lower send rate); when the
+/// connection is idle, from the actual send (the timer wakes up to 1 ms late).
+pub async fn open_loop(
+    addr: SocketAddr,
+    path: &'static str,
+    requests: Arc<Vec<Prepared>>,
+    rate: f64,
+    connections: usize,
+) -> anyhow::Result<RunStats> {
+    let host = addr.to_string();
+    let mut senders = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        senders.push(connect(addr).await?);
+    }
+    let started = Instant::now() + Duration::from_millis(20);
+    let total = requests.len();
+    let workers = senders.into_iter().enumerate().map(|(w, mut sender)| {
+        let requests = Arc::clone(&requests);
+        let host = host.clone();
+        tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(total / connections + 1);
+            let (mut ok, mut errors) = (0u64, 0u64);
+            let mut i = w;
+            let mut idle_since = started;
+            while i < total {
+                let due = started + Duration::from_secs_f64(i as f64 / rate);
+                tokio::time::sleep_until(due.into()).await;
+                // If the connection was idle at `due`, the gap until now is the timer's 1 ms
+                // granularity, not the server: measure from now. If it was still busy with the
+                // previous request, the request queued behind the server: measure from `due`.
+                let measured_from = if idle_since <= due {
+                    Instant::now()
+                } else {
+                    due
+                };
+                match send_one(&mut sender, &host, path, &requests[i]).await {
+                    Ok(true) => ok += 1,
+                    Ok(false) => errors += 1,
+                    Err(_) => {
+                        errors += 1;
+                        match connect(addr).await {
+                            Ok(s) => sender = s,
+                            Err(_) => break,
+                        }
+                    }
+                }
+                idle_since = Instant::now();
+                lat.push(
+                    u32::try_from((idle_since - measured_from).as_micros()).unwrap_or(u32::MAX),
+                );
+                i += connections;
+            }
+            (lat, ok, errors, Instant::now())
+        })
+    });
+    let results = futures::future::join_all(workers).await;
+    let mut all = Vec::new();
+    let (mut ok, mut errors) = (0, 0);
+    let mut finished = started;
+    for r in results {
+        let (lat, o, e, end) = r?;
+        all.extend(lat);
+        ok += o;
+        errors += e;
+        finished = finished.max(end);
+    }
+    Ok(RunStats::from(all, ok, errors, finished - started))
+}

@@ -1,0 +1,162 @@
+//! Building and running the ingress: [`App::build`] connects to NATS, ensures the stream and
+//! binds the listener (port 0 allowed); [`App::run_until_stopped`] serves until the token is
+//! cancelled, then drains in-flight requests (bounded by the shutdown grace) and flushes NATS.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_nats::jetstream;
+use axum::Router;
+use axum::serve::ListenerExt as _;
+use penny_bus::{ConnectSettings, connect_with, ensure_plaid_webhooks};
+use penny_plaid::{PlaidClient, PlaidClientConfig};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::publish::Publisher;
+use crate::readiness::Readiness;
+use crate::routes::{self, Shared};
+use crate::verify::{KeyCache, PlaidKeySource, Verifier};
+
+/// Name the ingress gives its NATS connection.
+const NATS_CONNECTION_NAME: &str = "penny-ingress";
+
+/// A built, bound, connected ingress, not yet serving.
+#[derive(Debug)]
+pub struct App {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    router: Router,
+    client: async_nats::Client,
+    metrics: Arc<Metrics>,
+    readiness: Arc<Readiness>,
+    readiness_interval: Duration,
+    shutdown_grace: Duration,
+}
+
+impl App {
+    /// Connects to NATS (retrying up to the configured deadline), creates or updates the
+    /// `PLAID_WEBHOOKS` stream, builds the Plaid client and binds `cfg.listen`.
+    pub async fn build(cfg: Config) -> anyhow::Result<App> {
+        let ingress = &cfg.ingress;
+        let metrics = Arc::new(Metrics::new());
+
+        let connect = ConnectSettings {
+            initial_deadline: ingress.nats_connect_deadline,
+            ..ConnectSettings::new(NATS_CONNECTION_NAME)
+        };
+        let client = connect_with(&cfg.nats.nats_url, &connect)
+            .await
+            .context("connecting to NATS")?;
+        let js = jetstream::new(client.clone());
+        let stream = ingress.stream_settings();
+        ensure_plaid_webhooks(&js, &stream)
+            .await
+            .context("creating the PLAID_WEBHOOKS stream")?;
+
+        let plaid = PlaidClient::new(PlaidClientConfig {
+            base_url: cfg.plaid.plaid_base_url.clone(),
+            client_id: cfg.plaid.plaid_client_id.clone(),
+            secret: cfg.plaid.plaid_secret.clone(),
+            // One attempt may not eat the whole key-fetch budget, so a quick retry fits.
+            timeout: cfg.plaid.plaid_timeout.min(ingress.key_fetch_timeout),
+            max_retries: 1,
+            ..PlaidClientConfig::default()
+        })
+        .context("building the Plaid client")?;
+        let keys = KeyCache::new(
+            Arc::new(PlaidKeySource::new(plaid)),
+            ingress.key_cache_settings(),
+            Arc::clone(&metrics),
+        );
+        let readiness = Arc::new(Readiness::new(
+            client.clone(),
+            js.clone(),
+            stream,
+            Arc::clone(&metrics),
+            true,
+        ));
+        let shared = Arc::new(Shared {
+            verifier: Verifier::new(keys, ingress.freshness()),
+            publisher: Publisher::new(js, ingress.publish_timeout),
+            metrics: Arc::clone(&metrics),
+            readiness: Arc::clone(&readiness),
+            environment: cfg.plaid.plaid_environment.clone(),
+            max_body_bytes: ingress.max_body_bytes,
+        });
+        let router = routes::router(shared, ingress.max_in_flight);
+
+        let listener = TcpListener::bind(cfg.listen)
+            .await
+            .with_context(|| format!("binding {}", cfg.listen))?;
+        let local_addr = listener.local_addr().context("reading the bound address")?;
+        tracing::info!(%local_addr, environment = %cfg.plaid.plaid_environment, "penny-ingress ready to serve");
+        Ok(App {
+            listener,
+            local_addr,
+            router,
+            client,
+            metrics,
+            readiness,
+            readiness_interval: ingress.readiness_interval,
+            shutdown_grace: ingress.shutdown_grace,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The app's metrics (the same values `/metrics` shows).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        Arc::clone(&self.metrics)
+    }
+
+    /// Serves until `shutdown` is cancelled; then stops accepting, fails `/readyz`, lets
+    /// in-flight requests finish (their publishes included) for up to the shutdown grace,
+    /// flushes the NATS connection and returns `Ok`.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let readiness_task = tokio::spawn(
+            Arc::clone(&self.readiness).run(self.readiness_interval, shutdown.clone()),
+        );
+        let readiness = Arc::clone(&self.readiness);
+        let drain_signal = {
+            let shutdown = shutdown.clone();
+            async move {
+                shutdown.cancelled().await;
+                readiness.start_draining();
+                tracing::info!("shutting down: no new connections, draining in-flight requests");
+            }
+        };
+        let listener = self.listener.tap_io(|tcp| {
+            // Small request/response exchanges: never wait for Nagle.
+            let _ = tcp.set_nodelay(true);
+        });
+        let server = axum::serve(listener, self.router).with_graceful_shutdown(drain_signal);
+        let grace = self.shutdown_grace;
+        let grace_elapsed = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = server => result.context("serving HTTP")?,
+            () = grace_elapsed => {
+                tracing::warn!(?grace, "shutdown grace elapsed with requests still in flight");
+            }
+        }
+        let _ = readiness_task.await;
+        if tokio::time::timeout(Duration::from_secs(2), self.client.flush())
+            .await
+            .is_err()
+        {
+            tracing::warn!("flushing the NATS connection timed out");
+        }
+        tracing::info!("penny-ingress stopped");
+        Ok(())
+    }
+}

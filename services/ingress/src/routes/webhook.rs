@@ -1,0 +1,168 @@
+//! `POST /webhooks/plaid`: read the raw body, verify `Plaid-Verification`, check the routing
+//! fields, publish the exact bytes, answer 200 `{"received": true}` only after the PubAck.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use tracing::Instrument as _;
+use tracing::field::Empty;
+
+use super::Shared;
+use crate::envelope;
+use crate::error::Rejection;
+
+/// The body of every 200 (a constant: nothing to serialise per request).
+const RECEIVED: &str = r#"{"received":true}"#;
+
+/// Header carrying Plaid's JWT (header names are case-insensitive; `http` lower-cases them).
+const PLAID_VERIFICATION: &str = "plaid-verification";
+
+/// The handler: one span per request, continuing the caller's `traceparent` if any.
+///
+/// Span fields are recorded sparingly (each `record` re-serialises the span's JSON fields in
+/// the log layer): type and code once known, `outcome` only for duplicates and rejections.
+pub(crate) async fn receive(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let span = tracing::info_span!(
+        "plaid_webhook",
+        otel.kind = "server",
+        http.route = super::WEBHOOK_PATH,
+        webhook_type = Empty,
+        webhook_code = Empty,
+        outcome = Empty,
+    );
+    penny_telemetry::set_parent(&span, penny_telemetry::extract_http(&parts.headers));
+    handle(shared, parts.headers, body).instrument(span).await
+}
+
+async fn handle(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Response {
+    let _in_flight = shared.metrics.in_flight();
+    let span = tracing::Span::current();
+    match process(&shared, &headers, body).await {
+        Ok(duplicate) => {
+            if duplicate {
+                span.record("outcome", "duplicate");
+            }
+            tracing::debug!(duplicate, "webhook accepted");
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                RECEIVED,
+            )
+                .into_response()
+        }
+        Err(rejection) => {
+            shared.metrics.record_rejection(rejection);
+            span.record("outcome", rejection.code());
+            if rejection.status() == StatusCode::SERVICE_UNAVAILABLE {
+                tracing::warn!(
+                    reason = rejection.code(),
+                    "webhook not accepted, Plaid will retry"
+                );
+            } else {
+                tracing::info!(reason = rejection.code(), "webhook rejected");
+            }
+            rejection.into_response()
+        }
+    }
+}
+
+/// Returns whether the stream dropped the webhook as a duplicate.
+async fn process(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<bool, Rejection> {
+    check_content_type(headers)?;
+    let body = read_body(headers, body, shared.max_body_bytes).await?;
+    let received_at = chrono::Utc::now();
+    let token = headers.get(PLAID_VERIFICATION).map(|v| v.as_bytes());
+    let verified = shared
+        .verifier
+        .verify(token, &body, received_at.timestamp())
+        .await?;
+    let envelope = envelope::parse(&body, &shared.environment)?;
+    let span = tracing::Span::current();
+    span.record("webhook_type", &*envelope.webhook_type);
+    span.record("webhook_code", &*envelope.webhook_code);
+    let started = std::time::Instant::now();
+    let outcome = shared
+        .publisher
+        .publish(&envelope, &verified.body_sha256, body.clone(), received_at)
+        .await?;
+    shared
+        .metrics
+        .record_accepted(outcome.duplicate, started.elapsed().as_secs_f64());
+    Ok(outcome.duplicate)
+}
+
+/// Plaid sends `application/json`; parameters (`; charset=utf-8`) and `+json` types are fine.
+/// Anything else, or no content type, is 415.
+fn check_content_type(headers: &HeaderMap) -> Result<(), Rejection> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Err(Rejection::UnsupportedMediaType);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| Rejection::UnsupportedMediaType)?;
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let ok = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    if ok {
+        Ok(())
+    } else {
+        Err(Rejection::UnsupportedMediaType)
+    }
+}
+
+/// Reads the whole body, refusing (413) more than `limit` bytes, announced or actual.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Rejection> {
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(Rejection::BodyTooLarge);
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            Rejection::BodyTooLarge
+        } else {
+            Rejection::BodyRead
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn ct(v: &str) -> Result<(), Rejection> {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(v).expect("ascii"),
+        );
+        check_content_type(&h)
+    }
+
+    #[test]
+    fn content_types() {
+        assert!(ct("application/json").is_ok());
+        assert!(ct("Application/JSON; charset=utf-8").is_ok());
+        assert!(ct("application/vnd.plaid+json").is_ok());
+        assert!(ct("text/plain").is_err());
+        assert!(ct("application/x-www-form-urlencoded").is_err());
+        assert!(ct("+json").is_err());
+        assert!(check_content_type(&HeaderMap::new()).is_err());
+    }
+}

@@ -1,0 +1,342 @@
+//! `spawn_app()`: a real nats-server, the real sandbox and the ingress on port 0, plus typed
+//! helpers to sign webhooks at the sandbox, post them and inspect the stream.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, EcdsaSigningAlgorithm};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use penny_config::NatsArgs;
+use penny_ingress::{App, Config, IngressArgs, Metrics};
+use penny_testkit::{NatsServer, SandboxServer};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const STREAM: &str = "PLAID_WEBHOOKS";
+pub const KEY_GET: &str = "/webhook_verification_key/get";
+
+/// A running ingress with its own NATS and sandbox; everything stops on drop.
+pub struct TestApp {
+    pub base: String,
+    pub webhook_url: String,
+    pub nats: NatsServer,
+    pub sandbox: SandboxServer,
+    pub metrics: Arc<Metrics>,
+    pub http: reqwest::Client,
+    pub js: jetstream::Context,
+    pub shutdown: CancellationToken,
+    pub task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with a chance to change the ingress config first.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    penny_testkit::init();
+    let nats = NatsServer::start().await.expect("nats-server starts");
+    let sandbox = SandboxServer::start().await.expect("sandbox starts");
+    let mut cfg = Config {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        nats: NatsArgs {
+            nats_url: nats.url().to_owned(),
+        },
+        plaid: sandbox.plaid_args(),
+        ingress: IngressArgs {
+            readiness_interval: Duration::from_millis(100),
+            nats_connect_deadline: Duration::from_secs(5),
+            shutdown_grace: Duration::from_secs(10),
+            ..IngressArgs::default()
+        },
+        ..Config::default()
+    };
+    tweak(&mut cfg);
+    let app = App::build(cfg).await.expect("ingress builds");
+    let base = format!("http://{}", app.local_addr());
+    let metrics = app.metrics();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let client = nats.connect().await.expect("test NATS client");
+    TestApp {
+        webhook_url: format!("{base}/webhooks/plaid"),
+        base,
+        nats,
+        sandbox,
+        metrics,
+        http: reqwest::Client::new(),
+        js: jetstream::new(client),
+        shutdown,
+        task: Some(task),
+    }
+}
+
+/// What the sandbox's sign endpoint returns.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub token: String,
+    pub kid: String,
+}
+
+impl TestApp {
+    pub fn sandbox_url(&self, path: &str) -> String {
+        format!("{}{path}", self.sandbox.base_url())
+    }
+
+    /// `POST /__sandbox/webhooks/sign` with a raw request.
+    pub async fn sign_request(&self, request: Value) -> Signed {
+        let resp = self
+            .http
+            .post(self.sandbox_url("/__sandbox/webhooks/sign"))
+            .json(&request)
+            .send()
+            .await
+            .expect("sign request");
+        assert_eq!(resp.status(), StatusCode::OK, "sandbox sign endpoint");
+        let v: Value = resp.json().await.expect("sign json");
+        Signed {
+            token: v["plaid_verification"]
+                .as_str()
+                .expect("plaid_verification")
+                .to_owned(),
+            kid: v["kid"].as_str().expect("kid").to_owned(),
+        }
+    }
+
+    /// A `Plaid-Verification` for `body` signed by the sandbox's current key, `iat` now.
+    pub async fn sign(&self, body: &str) -> Signed {
+        self.sign_request(json!({ "body": body })).await
+    }
+
+    /// As [`sign`](Self::sign) with a chosen `iat`.
+    pub async fn sign_at(&self, body: &str, iat: i64) -> Signed {
+        self.sign_request(json!({ "body": body, "iat": iat })).await
+    }
+
+    /// Posts `body` as Plaid does (JSON content type), with `token` as `Plaid-Verification`.
+    pub async fn post(&self, body: impl Into<Vec<u8>>, token: Option<&str>) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .post(&self.webhook_url)
+            .header("content-type", "application/json")
+            .body(body.into());
+        if let Some(t) = token {
+            req = req.header("Plaid-Verification", t);
+        }
+        send(req).await
+    }
+
+    /// Signs `body` at the sandbox and posts it.
+    pub async fn deliver(&self, body: &str) -> (StatusCode, Value) {
+        let signed = self.sign(body).await;
+        self.post(body, Some(&signed.token)).await
+    }
+
+    /// Messages in the webhook stream.
+    pub async fn stream_messages(&self) -> u64 {
+        let mut stream = self.js.get_stream(STREAM).await.expect("stream exists");
+        stream.info().await.expect("stream info").state.messages
+    }
+
+    /// The last message on `subject`.
+    pub async fn last_on(&self, subject: &str) -> async_nats::jetstream::message::StreamMessage {
+        let stream = self.js.get_stream(STREAM).await.expect("stream exists");
+        stream
+            .get_last_raw_message_by_subject(subject)
+            .await
+            .expect("a message on the subject")
+    }
+
+    /// The sandbox's current signing key (JWK JSON).
+    pub async fn current_key(&self) -> Value {
+        let v: Value = self
+            .http
+            .get(self.sandbox_url("/__sandbox/keys"))
+            .send()
+            .await
+            .expect("keys")
+            .json()
+            .await
+            .expect("keys json");
+        v["keys"]
+            .as_array()
+            .expect("keys array")
+            .iter()
+            .rfind(|k| k["expired_at"].is_null())
+            .cloned()
+            .expect("a current key")
+    }
+
+    /// Rotates the sandbox's signing key; returns (new kid, expired kid).
+    pub async fn rotate(&self) -> (String, String) {
+        let v: Value = self
+            .http
+            .post(self.sandbox_url("/__sandbox/keys/rotate"))
+            .send()
+            .await
+            .expect("rotate")
+            .json()
+            .await
+            .expect("rotate json");
+        (
+            v["kid"].as_str().expect("kid").to_owned(),
+            v["expired_kid"].as_str().expect("expired_kid").to_owned(),
+        )
+    }
+
+    /// How many times the sandbox served `path` since the last reset.
+    pub async fn sandbox_calls(&self, path: &str) -> u64 {
+        let v: Value = self
+            .http
+            .get(self.sandbox_url("/__sandbox/stats"))
+            .send()
+            .await
+            .expect("stats")
+            .json()
+            .await
+            .expect("stats json");
+        v["endpoints"][path]["calls"].as_u64().unwrap_or(0)
+    }
+
+    pub async fn reset_sandbox_stats(&self) {
+        let resp = self
+            .http
+            .delete(self.sandbox_url("/__sandbox/stats"))
+            .send()
+            .await
+            .expect("reset stats");
+        assert!(resp.status().is_success());
+    }
+
+    /// Adds a sandbox fault (`POST /__sandbox/faults`).
+    pub async fn fault(&self, fault: Value) {
+        let resp = self
+            .http
+            .post(self.sandbox_url("/__sandbox/faults"))
+            .json(&fault)
+            .send()
+            .await
+            .expect("fault");
+        assert!(resp.status().is_success(), "fault accepted: {fault}");
+    }
+
+    pub async fn clear_faults(&self) {
+        let resp = self
+            .http
+            .delete(self.sandbox_url("/__sandbox/faults"))
+            .send()
+            .await
+            .expect("clear faults");
+        assert!(resp.status().is_success());
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET");
+        let status = resp.status();
+        (status, resp.text().await.unwrap_or_default())
+    }
+
+    /// Calls a Plaid endpoint of the sandbox with the sandbox credentials.
+    pub async fn plaid(&self, path: &str, mut body: Value) -> Value {
+        body["client_id"] = json!(self.sandbox.client_id());
+        body["secret"] = json!(self.sandbox.secret());
+        let resp = self
+            .http
+            .post(self.sandbox_url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("plaid call");
+        let status = resp.status();
+        let v: Value = resp.json().await.expect("plaid json");
+        assert!(status.is_success(), "{path} failed: {v}");
+        v
+    }
+}
+
+/// Sends a request; returns the status and the JSON body (`Null` when not JSON).
+pub async fn send(req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let resp = req.send().await.expect("request sent");
+    let status = resp.status();
+    let bytes = resp.bytes().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// The error code of a rejection body.
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+pub fn sha256_hex(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+/// An AUTH webhook body the way Plaid writes it (2-space indentation), unique per `item_id`.
+pub fn auth_body(item_id: &str) -> String {
+    format!(
+        "{{\n  \"webhook_type\": \"AUTH\",\n  \"webhook_code\": \"AUTOMATICALLY_VERIFIED\",\n  \"item_id\": \"{item_id}\",\n  \"account_id\": \"acc-{item_id}\",\n  \"environment\": \"sandbox\",\n  \"error\": null\n}}"
+    )
+}
+
+/// The BANK_TRANSFERS poke: the same bytes every time.
+pub const POKE: &str = "{\n  \"webhook_type\": \"BANK_TRANSFERS\",\n  \"webhook_code\": \"BANK_TRANSFERS_EVENTS_UPDATE\",\n  \"environment\": \"sandbox\"\n}";
+
+/// An EC key pair generated in the test (never known to the sandbox).
+pub struct OwnKey {
+    pub encoding: EncodingKey,
+}
+
+pub fn own_key(alg: &'static EcdsaSigningAlgorithm) -> OwnKey {
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &SystemRandom::new()).expect("keygen");
+    OwnKey {
+        encoding: EncodingKey::from_ec_der(pkcs8.as_ref()),
+    }
+}
+
+pub fn own_p256() -> OwnKey {
+    own_key(&ECDSA_P256_SHA256_FIXED_SIGNING)
+}
+
+/// A JWT with Plaid's claims for `body`, signed with `key` under `alg` and header `kid`.
+pub fn forge(key: &EncodingKey, alg: Algorithm, kid: &str, body: &str, iat: i64) -> String {
+    let mut header = Header::new(alg);
+    header.kid = Some(kid.to_owned());
+    let claims = json!({ "iat": iat, "request_body_sha256": sha256_hex(body.as_bytes()) });
+    jsonwebtoken::encode(&header, &claims, key).expect("sign")
+}
+
+pub fn b64(s: &str) -> String {
+    URL_SAFE_NO_PAD.encode(s)
+}
+
+/// Replaces the JOSE header of `token` (keeping claims and signature).
+pub fn with_header(token: &str, header_json: &str) -> String {
+    let mut parts = token.splitn(2, '.');
+    let _ = parts.next();
+    format!("{}.{}", b64(header_json), parts.next().expect("rest"))
+}

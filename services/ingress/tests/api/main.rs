@@ -1,0 +1,8 @@
+//! Integration tests of penny-ingress against a real nats-server and the real sandbox.
+
+mod corpus;
+mod delivery;
+mod helpers;
+mod keys;
+mod ops;
+mod outage;

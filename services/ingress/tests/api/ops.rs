@@ -1,0 +1,183 @@
+//! Health, readiness, metrics, --help, load shedding, body limits on the wire, graceful shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/healthz").await.0, StatusCode::OK);
+    assert_eq!(app.get("/readyz").await.0, StatusCode::OK);
+    let (status, _) = app.deliver(&auth_body("item-metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, _) = app.post(auth_body("x"), None).await;
+    let (status, text) = app.get("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    for needle in [
+        "penny_ingress_webhooks_accepted_total 1",
+        "penny_ingress_webhooks_duplicate_total 0",
+        "penny_ingress_webhooks_rejected_total{reason=\"missing_signature\"} 1",
+        "penny_ingress_publish_duration_seconds_count 1",
+        "penny_ingress_requests_in_flight 0",
+        "penny_ingress_key_fetches_total{outcome=\"found\"} 1",
+        "penny_ingress_nats_ready 1",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from\n{text}");
+    }
+}
+
+#[test]
+fn help_lists_the_configuration() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_penny-ingress"))
+        .arg("--help")
+        .output()
+        .expect("run --help");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for var in [
+        "PENNY_INGRESS_LISTEN",
+        "PENNY_NATS_URL",
+        "PENNY_PLAID_BASE_URL",
+        "PENNY_PLAID_ENVIRONMENT",
+        "PENNY_INGRESS_MAX_BODY_BYTES",
+        "PENNY_INGRESS_IAT_MAX_AGE",
+        "PENNY_INGRESS_IAT_MAX_SKEW",
+        "PENNY_INGRESS_PUBLISH_TIMEOUT",
+        "PENNY_INGRESS_MAX_IN_FLIGHT",
+        "PENNY_INGRESS_KEY_NEGATIVE_TTL",
+        "PENNY_INGRESS_STREAM_MAX_BYTES",
+        "PENNY_LOG_FORMAT",
+    ] {
+        assert!(help.contains(var), "{var} missing from --help:\n{help}");
+    }
+}
+
+#[tokio::test]
+async fn over_the_in_flight_limit_requests_are_shed_with_503() {
+    let app = Arc::new(
+        spawn_app_with(|c| {
+            c.ingress.max_in_flight = 4;
+        })
+        .await,
+    );
+    // Slow key fetch: the first requests hold their slots while the rest arrive.
+    app.fault(json!({ "endpoint": KEY_GET, "latency_ms": 500 }))
+        .await;
+    let mut signed = Vec::new();
+    for i in 0..20 {
+        let body = auth_body(&format!("item-shed-{i}"));
+        let token = app.sign(&body).await.token;
+        signed.push((body, token));
+    }
+    let posts = signed.into_iter().map(|(body, token)| {
+        let app = Arc::clone(&app);
+        tokio::spawn(async move {
+            let (status, reply) = app.post(body, Some(&token)).await;
+            (status, code(&reply).to_owned())
+        })
+    });
+    let results: Vec<_> = futures::future::join_all(posts)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect();
+    let ok = results.iter().filter(|r| r.0 == StatusCode::OK).count();
+    let shed = results
+        .iter()
+        .filter(|r| r.0 == StatusCode::SERVICE_UNAVAILABLE && r.1 == "overloaded")
+        .count();
+    assert_eq!(ok + shed, 20, "{results:?}");
+    assert!(ok >= 4 && shed >= 1, "{results:?}");
+    assert_eq!(app.stream_messages().await, ok as u64);
+    assert_eq!(
+        app.metrics
+            .rejected_total(penny_ingress::Rejection::Overloaded),
+        shed as u64
+    );
+}
+
+#[tokio::test]
+async fn a_chunked_body_over_the_limit_is_413() {
+    let app = spawn_app().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut tcp = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /webhooks/plaid HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nPlaid-Verification: a.b.c\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.expect("head");
+    let chunk = vec![b'x'; 8192];
+    for _ in 0..9 {
+        let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
+        frame.extend_from_slice(&chunk);
+        frame.extend_from_slice(b"\r\n");
+        if tcp.write_all(&frame).await.is_err() {
+            break; // the server may answer and close before reading everything
+        }
+    }
+    let _ = tcp.write_all(b"0\r\n\r\n").await;
+    let mut response = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut response))
+        .await
+        .expect("an answer")
+        .expect("read");
+    let text = String::from_utf8_lossy(&response[..n]);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("body_too_large"), "{text}");
+    assert_eq!(app.stream_messages().await, 0);
+}
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_requests_finish() {
+    let mut app = spawn_app().await;
+    // Requests stay in flight on a slow key fetch while shutdown starts.
+    app.fault(json!({ "endpoint": KEY_GET, "latency_ms": 700 }))
+        .await;
+    let mut handles = Vec::new();
+    for i in 0..8 {
+        let body = auth_body(&format!("item-shutdown-{i}"));
+        let token = app.sign(&body).await.token;
+        let http = app.http.clone();
+        let url = app.webhook_url.clone();
+        handles.push(tokio::spawn(async move {
+            send(
+                http.post(url)
+                    .header("content-type", "application/json")
+                    .header("Plaid-Verification", token)
+                    .body(body),
+            )
+            .await
+            .0
+        }));
+    }
+    penny_testkit::poll_until(Duration::from_secs(5), || async {
+        app.metrics.in_flight_now() == 8
+    })
+    .await
+    .expect("requests in flight");
+    app.shutdown.cancel();
+    for h in handles {
+        assert_eq!(h.await.expect("task"), StatusCode::OK);
+    }
+    let task = app.task.take().expect("task");
+    let result = tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("stops in time")
+        .expect("no panic");
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(app.stream_messages().await, 8);
+    // No longer accepting.
+    let refused = reqwest::Client::new()
+        .post(&app.webhook_url)
+        .body("{}")
+        .send()
+        .await;
+    assert!(refused.is_err(), "connection refused after shutdown");
+}
