@@ -61,9 +61,10 @@ contract: tools
     services/sandbox/contract/run.sh
 
 # Benchmarks (release builds): every benchmark in the workspace.
-bench:
+# Results go to bench/results/*.json; the README quotes them.
+bench: tools
     cargo bench -p penny-sandbox --bench auth_get
-    @# Ingress benchmarks go here once they run: cargo bench -p penny-ingress --bench ingress
+    cargo bench -p penny-ingress --bench ingress
 
 # Walk one Item through link -> token exchange -> micro-deposit verification -> /auth/get.
 demo: tools
