@@ -17,12 +17,14 @@
 mod init;
 mod json;
 pub mod propagation;
+mod shutdown;
 
 pub use init::{TelemetryGuard, init, otel_layer, tracer_provider};
 pub use propagation::{
     current_trace_id, extract_grpc, extract_http, extract_nats, inject_grpc, inject_http,
     inject_nats, set_parent,
 };
+pub use shutdown::cancel_on_signal;
 
 /// Installs rustls' aws-lc-rs crypto provider as the process default. Several dependencies pull in
 /// both `ring` and `aws-lc-rs`, and then rustls cannot pick one by itself and panics on the first

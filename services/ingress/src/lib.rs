@@ -24,7 +24,6 @@ pub mod metrics;
 pub mod publish;
 mod readiness;
 mod routes;
-mod signals;
 pub mod verify;
 
 pub use app::App;
@@ -32,4 +31,3 @@ pub use config::{Config, IngressArgs};
 pub use error::Rejection;
 pub use metrics::{KeyFetchOutcome, Metrics};
 pub use routes::WEBHOOK_PATH;
-pub use signals::cancel_on_signal;

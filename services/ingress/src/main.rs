@@ -2,7 +2,7 @@
 //! environment variables (`penny-ingress --help`); SIGTERM/SIGINT shut it down gracefully.
 
 use clap::Parser as _;
-use penny_ingress::{App, Config, cancel_on_signal};
+use penny_ingress::{App, Config};
 use tokio_util::sync::CancellationToken;
 
 #[global_allocator]
@@ -17,6 +17,6 @@ async fn main() -> anyhow::Result<()> {
         tracing::error!(error = format!("{e:#}"), "penny-ingress failed to start");
     })?;
     let shutdown = CancellationToken::new();
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    tokio::spawn(penny_telemetry::cancel_on_signal(shutdown.clone()));
     app.run_until_stopped(shutdown).await
 }

@@ -20,27 +20,6 @@ async fn main() -> anyhow::Result<()> {
     let app = App::build(cfg).await?;
     tracing::info!(base_url = %app.base_url(), "penny-sandbox ready");
     let shutdown = CancellationToken::new();
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    tokio::spawn(penny_telemetry::cancel_on_signal(shutdown.clone()));
     app.run_until_stopped(shutdown).await
-}
-
-async fn cancel_on_signal(shutdown: CancellationToken) {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
-    tracing::info!("shutting down");
-    shutdown.cancel();
 }

@@ -1,4 +1,5 @@
-//! Turning SIGTERM / SIGINT into a cancelled [`CancellationToken`].
+//! Process shutdown for every penny binary: SIGTERM (Kubernetes) or SIGINT (Ctrl-C) cancel a
+//! [`CancellationToken`] that the service passes to everything it runs.
 
 use tokio_util::sync::CancellationToken;
 
