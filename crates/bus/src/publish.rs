@@ -79,7 +79,10 @@ impl PublishError {
 /// `msg_id` becomes the `Nats-Msg-Id` header, so the stream drops a second copy published
 /// within its duplicate window (the outcome then says `duplicate: true`). When `headers` has
 /// no `traceparent`, the current span's trace context is added.
-#[tracing::instrument(skip_all, fields(subject = %subject, msg_id = msg_id.unwrap_or("")))]
+///
+/// Its span is at debug level: the caller's span (one per webhook or outbox row) is what goes
+/// into the trace, and a second span per message would double the tracing cost on the hot path.
+#[tracing::instrument(level = "debug", skip_all, fields(subject = %subject, msg_id = msg_id.unwrap_or("")))]
 pub async fn publish_durable(
     js: &jetstream::Context,
     subject: &str,

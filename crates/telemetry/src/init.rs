@@ -103,6 +103,13 @@ where
 {
     tracing_opentelemetry::layer()
         .with_tracer(provider.tracer(service))
+        // Per-span cost matters at webhook-burst rates (the ingress bench measures it): no
+        // busy/idle timings on every poll, no allocated thread-name attribute, and no
+        // activation of the OpenTelemetry context on every poll (penny reads the context from
+        // the `tracing` span, never from `opentelemetry::Context::current()`).
+        .with_tracked_inactivity(false)
+        .with_threads(false)
+        .with_context_activation(false)
         .with_filter(LevelFilter::INFO)
 }
 

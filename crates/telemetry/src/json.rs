@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry::trace::{SpanId, TraceContextExt as _, TraceId};
 use tracing::dispatcher::WeakDispatch;
 use tracing::span::Id;
 use tracing::{Dispatch, Event, Subscriber};
@@ -12,10 +12,12 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-/// The OpenTelemetry ids of a span, cached in its extensions by [`TraceIdLayer`].
+/// The OpenTelemetry ids of a span, cached in its extensions by [`TraceIdLayer`]. Kept as ids
+/// (two integers) and only formatted when a log line is written: most spans never log.
+#[derive(Clone, Copy)]
 struct TraceIds {
-    trace_id: String,
-    span_id: String,
+    trace_id: TraceId,
+    span_id: SpanId,
 }
 
 /// Records each span's OpenTelemetry trace and span id in the span's extensions the first time
@@ -51,8 +53,8 @@ where
         let sc = otel_span.span_context();
         if sc.is_valid() {
             span.extensions_mut().insert(TraceIds {
-                trace_id: sc.trace_id().to_string(),
-                span_id: sc.span_id().to_string(),
+                trace_id: sc.trace_id(),
+                span_id: sc.span_id(),
             });
         }
     }
@@ -74,12 +76,10 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> std::fmt::Result {
-        let ids = ctx.lookup_current().and_then(|span| {
-            span.extensions()
-                .get::<TraceIds>()
-                .map(|t| (t.trace_id.clone(), t.span_id.clone()))
-        });
-        let Some((trace_id, span_id)) = ids else {
+        let ids = ctx
+            .lookup_current()
+            .and_then(|span| span.extensions().get::<TraceIds>().copied());
+        let Some(TraceIds { trace_id, span_id }) = ids else {
             return self.0.format_event(ctx, writer, event);
         };
         let mut line = String::with_capacity(256);

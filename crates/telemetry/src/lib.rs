@@ -14,11 +14,13 @@
 //! # Ok(()) }
 //! ```
 
+mod attributes;
 mod init;
 mod json;
 pub mod propagation;
 mod shutdown;
 
+pub use attributes::set_otel_attribute;
 pub use init::{TelemetryGuard, init, otel_layer, tracer_provider};
 pub use propagation::{
     current_trace_id, extract_grpc, extract_http, extract_nats, inject_grpc, inject_http,
