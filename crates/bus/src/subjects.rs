@@ -12,11 +12,16 @@ pub const DLQ_SUBJECT_PREFIX: &str = "penny.dlq";
 /// Both tokens go through [`sanitize_token`], so whatever Plaid (or an attacker who got past
 /// signature verification) sends cannot add subject levels or wildcards.
 pub fn webhook_subject(webhook_type: &str, webhook_code: &str) -> String {
-    format!(
-        "{WEBHOOK_SUBJECT_PREFIX}.{}.{}",
-        sanitize_token(webhook_type),
-        sanitize_token(webhook_code)
-    )
+    // Built in one allocation: ingress calls this once per webhook.
+    let mut subject = String::with_capacity(
+        WEBHOOK_SUBJECT_PREFIX.len() + 2 + webhook_type.len() + webhook_code.len(),
+    );
+    subject.push_str(WEBHOOK_SUBJECT_PREFIX);
+    subject.push('.');
+    push_token(&mut subject, webhook_type);
+    subject.push('.');
+    push_token(&mut subject, webhook_code);
+    subject
 }
 
 /// Filter matching every webhook of one type, e.g. `plaid.webhook.AUTH.>`.
@@ -41,19 +46,23 @@ pub fn original_subject_of_dlq(dlq: &str) -> Option<&str> {
 /// control characters replaced by `_`; an empty (or all-whitespace) token becomes `UNKNOWN`.
 /// Tokens are capped at 64 characters.
 pub fn sanitize_token(raw: &str) -> String {
+    let mut token = String::with_capacity(raw.len().min(64));
+    push_token(&mut token, raw);
+    token
+}
+
+/// Appends [`sanitize_token`]`(raw)` to `out`.
+fn push_token(out: &mut String, raw: &str) {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
-        return "UNKNOWN".to_owned();
+        out.push_str("UNKNOWN");
+        return;
     }
-    trimmed
-        .chars()
-        .take(64)
-        .map(|c| match c {
-            '.' | '*' | '>' => '_',
-            c if c.is_whitespace() || c.is_control() => '_',
-            c => c.to_ascii_uppercase(),
-        })
-        .collect()
+    out.extend(trimmed.chars().take(64).map(|c| match c {
+        '.' | '*' | '>' => '_',
+        c if c.is_whitespace() || c.is_control() => '_',
+        c => c.to_ascii_uppercase(),
+    }));
 }
 
 #[cfg(test)]

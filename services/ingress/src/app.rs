@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::publish::Publisher;
 use crate::readiness::Readiness;
-use crate::routes::{self, Shared};
+use crate::routes::{self, Admission, Shared};
 use crate::verify::{KeyCache, PlaidKeySource, Verifier};
 
 /// Name the ingress gives its NATS connection.
@@ -87,8 +87,9 @@ impl App {
             readiness: Arc::clone(&readiness),
             environment: cfg.plaid.plaid_environment.clone(),
             max_body_bytes: ingress.max_body_bytes,
+            admission: Admission::new(ingress.max_in_flight),
         });
-        let router = routes::router(shared, ingress.max_in_flight);
+        let router = routes::router(shared);
 
         let listener = TcpListener::bind(cfg.listen)
             .await

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use async_nats::HeaderMap;
+use async_nats::header::HeaderName;
 use async_nats::jetstream;
 use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -22,6 +23,11 @@ const POKE_TYPES: [&str; 2] = ["BANK_TRANSFERS", "TRANSFER"];
 
 /// Longest header value copied from the body.
 const MAX_HEADER_VALUE: usize = 128;
+
+// Header names built once, not parsed and allocated per webhook.
+const WEBHOOK_TYPE: HeaderName = HeaderName::from_static(HDR_WEBHOOK_TYPE);
+const WEBHOOK_CODE: HeaderName = HeaderName::from_static(HDR_WEBHOOK_CODE);
+const RECEIVED_AT: HeaderName = HeaderName::from_static(HDR_RECEIVED_AT);
 
 /// Publishes accepted webhooks and waits for the stream's acknowledgement.
 #[derive(Debug, Clone)]
@@ -48,18 +54,18 @@ impl Publisher {
         let msg_id = message_id(&envelope.webhook_type, body_sha256);
         let mut headers = HeaderMap::new();
         headers.insert(
-            HDR_WEBHOOK_TYPE,
+            WEBHOOK_TYPE,
             header_safe(&envelope.webhook_type, MAX_HEADER_VALUE),
         );
         headers.insert(
-            HDR_WEBHOOK_CODE,
+            WEBHOOK_CODE,
             header_safe(&envelope.webhook_code, MAX_HEADER_VALUE),
         );
         headers.insert(
-            HDR_RECEIVED_AT,
+            RECEIVED_AT,
             received_at.to_rfc3339_opts(SecondsFormat::Micros, true),
         );
-        penny_telemetry::inject_nats(&mut headers);
+        // `publish_durable` adds the current span's `traceparent`.
         publish_durable(
             &self.js,
             &subject,

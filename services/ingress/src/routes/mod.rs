@@ -1,18 +1,19 @@
-//! The HTTP surface: `POST /webhooks/plaid` behind a load-shedding concurrency limit, and the
+//! The HTTP surface: `POST /webhooks/plaid` behind a load-shedding concurrency limit
+//! ([`admission`]), and the
 //! operational endpoints `/healthz`, `/readyz`, `/metrics`. Unknown routes and wrong methods
 //! answer the same JSON error shape as rejections.
 
+mod admission;
 mod ops;
 mod webhook;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::error_handling::HandleErrorLayer;
 use axum::routing::{get, post};
-use tower::ServiceBuilder;
 
-use crate::error::Rejection;
+pub(crate) use admission::Admission;
+
 use crate::metrics::Metrics;
 use crate::publish::Publisher;
 use crate::readiness::Readiness;
@@ -30,25 +31,14 @@ pub(crate) struct Shared {
     pub readiness: Arc<Readiness>,
     pub environment: String,
     pub max_body_bytes: usize,
+    /// Sheds webhook requests beyond the in-flight limit.
+    pub admission: Admission,
 }
 
 /// The application router.
-pub(crate) fn router(shared: Arc<Shared>, max_in_flight: usize) -> Router {
-    let metrics = Arc::clone(&shared.metrics);
-    // Beyond `max_in_flight` concurrent webhook requests, the limit is not ready and load-shed
-    // answers at once instead of queueing: latency stays bounded, Plaid retries the 503.
-    let shed = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(move |_err: tower::BoxError| {
-            let metrics = Arc::clone(&metrics);
-            async move {
-                metrics.record_rejection(Rejection::Overloaded);
-                Rejection::Overloaded
-            }
-        }))
-        .load_shed()
-        .concurrency_limit(max_in_flight.max(1));
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route(WEBHOOK_PATH, post(webhook::receive).route_layer(shed))
+        .route(WEBHOOK_PATH, post(webhook::receive))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -25,25 +25,29 @@ const PLAID_VERIFICATION: &str = "plaid-verification";
 /// The handler: one span per request, continuing the caller's `traceparent` if any.
 ///
 /// Span fields are recorded sparingly (each `record` re-serialises the span's JSON fields in
-/// the log layer): type and code once known, `outcome` only for duplicates and rejections.
+/// the log layer): `outcome` only for duplicates and rejections. Type and code, known once the
+/// body is verified, go to the OpenTelemetry span only (the publish subject carries them too).
 pub(crate) async fn receive(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    // Beyond the in-flight limit: 503 at once, before any work (not even a span).
+    let Some(_permit) = shared.admission.try_enter() else {
+        shared.metrics.record_rejection(Rejection::Overloaded);
+        return Rejection::Overloaded.into_response();
+    };
     let (parts, body) = request.into_parts();
     let span = tracing::info_span!(
         "plaid_webhook",
         otel.kind = "server",
         http.route = super::WEBHOOK_PATH,
-        webhook_type = Empty,
-        webhook_code = Empty,
         outcome = Empty,
     );
     penny_telemetry::set_parent(&span, penny_telemetry::extract_http(&parts.headers));
-    handle(shared, parts.headers, body).instrument(span).await
+    handle(&shared, parts.headers, body).instrument(span).await
 }
 
-async fn handle(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Response {
+async fn handle(shared: &Shared, headers: HeaderMap, body: Body) -> Response {
     let _in_flight = shared.metrics.in_flight();
     let span = tracing::Span::current();
-    match process(&shared, &headers, body).await {
+    match process(shared, &headers, body).await {
         Ok(duplicate) => {
             if duplicate {
                 span.record("outcome", "duplicate");
@@ -84,8 +88,8 @@ async fn process(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<boo
         .await?;
     let envelope = envelope::parse(&body, &shared.environment)?;
     let span = tracing::Span::current();
-    span.record("webhook_type", &*envelope.webhook_type);
-    span.record("webhook_code", &*envelope.webhook_code);
+    penny_telemetry::set_otel_attribute(&span, "webhook_type", envelope.webhook_type.to_string());
+    penny_telemetry::set_otel_attribute(&span, "webhook_code", envelope.webhook_code.to_string());
     let started = std::time::Instant::now();
     let outcome = shared
         .publisher
@@ -106,19 +110,26 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Rejection> {
     let value = value
         .to_str()
         .map_err(|_| Rejection::UnsupportedMediaType)?;
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    let ok = essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let ok = essence.eq_ignore_ascii_case("application/json")
+        || (starts_with_ignore_case(essence, "application/")
+            && ends_with_ignore_case(essence, "+json"));
     if ok {
         Ok(())
     } else {
         Err(Rejection::UnsupportedMediaType)
     }
+}
+
+fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
+fn ends_with_ignore_case(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len()
+        && s.get(s.len() - suffix.len()..)
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix))
 }
 
 /// Reads the whole body, refusing (413) more than `limit` bytes, announced or actual.
