@@ -131,6 +131,7 @@ async fn run() -> anyhow::Result<()> {
         penny_addr,
         minimal_addr,
         penny.0.id(),
+        minimal.0.id(),
     )
     .await
     {

@@ -3,8 +3,10 @@
 //! * `PENNY_BENCH_AB=binA,binB[,...]`: alternating closed-loop runs of several penny builds at
 //!   concurrency 64 (`PENNY_BENCH_AB_ROUNDS`, default 5), medians of throughput and of the
 //!   server's CPU time per request, which is far less noisy than throughput on a shared box.
-//! * `PENNY_BENCH_PROFILE_SECS=n`: only penny at concurrency 64 for `n` s, printing its pid so a
-//!   profiler can attach (`perf record -p`); `PENNY_BENCH_WRAP="valgrind --tool=callgrind"`
+//! * `PENNY_BENCH_PROFILE_SECS=n`: only penny (or, with `PENNY_BENCH_PROFILE_MINIMAL`, the
+//!   minimal baseline) at concurrency 64 for `n` s, printing its pid so a profiler can attach
+//!   (`perf record -p`), then the server's, the load generator's and the machine's CPU per
+//!   request; `PENNY_BENCH_WRAP="valgrind --tool=callgrind"`
 //!   starts penny under a wrapper, `PENNY_BENCH_PROFILE_REQUESTS` bounds the run.
 //! * `PENNY_BENCH_OPEN_RATES=r1,r2,...`: open-loop latency of penny and of the minimal baseline
 //!   at each rate (`PENNY_BENCH_OPEN_MINIMAL_ONLY` skips penny).
@@ -29,13 +31,20 @@ pub async fn run_exploration(
     penny_addr: SocketAddr,
     minimal_addr: SocketAddr,
     penny_pid: u32,
+    minimal_pid: u32,
 ) -> Option<anyhow::Result<()>> {
     if let Ok(rates) = std::env::var("PENNY_BENCH_OPEN_RATES") {
         return Some(open_sweep(http, js, sandbox_url, penny_addr, minimal_addr, &rates).await);
     }
     if let Ok(secs) = std::env::var("PENNY_BENCH_PROFILE_SECS") {
         let secs: f64 = secs.parse().unwrap_or(10.0);
-        return Some(profile(http, sandbox_url, penny_addr, penny_pid, secs).await);
+        // PENNY_BENCH_PROFILE_MINIMAL profiles the minimal baseline (b) instead of penny.
+        let (addr, pid) = if std::env::var_os("PENNY_BENCH_PROFILE_MINIMAL").is_some() {
+            (minimal_addr, minimal_pid)
+        } else {
+            (penny_addr, penny_pid)
+        };
+        return Some(profile(http, sandbox_url, addr, pid, secs).await);
     }
     None
 }
@@ -54,7 +63,8 @@ async fn open_sweep(
     {
         let n = (rate * OPEN_LOOP_SECS) as usize;
         purge(js).await?;
-        let set = Arc::new(setup::unsigned(setup::bodies(&format!("omin-{rate}"), n)));
+        let set = setup::sign_all(http, sandbox_url, setup::bodies(&format!("omin-{rate}"), n));
+        let set = Arc::new(set.await?);
         quiet::wait_for_quiet(QUIET_WAIT).await;
         let b = load::open_loop(minimal_addr, PATH, set, rate, OPEN_LOOP_CONNECTIONS).await?;
         row(&format!("(b) open loop {rate:.0}/s"), &b);
@@ -87,6 +97,8 @@ async fn profile(
     quiet::wait_for_quiet(QUIET_WAIT).await;
     say(format!("PROFILE START pid={penny_pid}"));
     let cpu0 = quiet::cpu_seconds(penny_pid);
+    let client0 = quiet::cpu_seconds(std::process::id());
+    let machine0 = quiet::cpu_jiffies();
     let p = load::closed_loop(
         penny_addr,
         PATH,
@@ -100,6 +112,15 @@ async fn profile(
         "  penny CPU per request {:.1} µs",
         (quiet::cpu_seconds(penny_pid) - cpu0) * 1e6 / p.ok.max(1) as f64
     ));
+    if let (Some((b0, t0)), Some((b1, t1))) = (machine0, quiet::cpu_jiffies()) {
+        let jiffies = t1.saturating_sub(t0) as f64;
+        say(format!(
+            "  load generator CPU per request {:.1} µs; machine busy {:.0}%, busy CPU per request {:.1} µs",
+            (quiet::cpu_seconds(std::process::id()) - client0) * 1e6 / p.ok.max(1) as f64,
+            100.0 * b1.saturating_sub(b0) as f64 / jiffies.max(1.0),
+            b1.saturating_sub(b0) as f64 * 1e4 / p.ok.max(1) as f64,
+        ));
+    }
     if std::env::var_os("PENNY_BENCH_WRAP").is_some() {
         // Give the wrapper (callgrind_control --dump) time before penny is killed.
         tokio::time::sleep(Duration::from_secs(15)).await;

@@ -49,7 +49,7 @@ impl Bench {
         setup::sign_all(&self.http, &self.sandbox_url, setup::bodies(tag, n)).await
     }
 
-    /// Runs `load` against penny (signed requests) or (b) (unsigned), after waiting for a quiet
+    /// Runs `load` against penny or (b), with freshly signed requests, after waiting for a quiet
     /// machine, repeating while other processes disturbed it. Returns the stats and the
     /// server's CPU µs per accepted request.
     pub async fn phase(
@@ -68,12 +68,9 @@ impl Bench {
         loop {
             purge(&self.js).await?;
             let tag = format!("{tag}-{attempt}");
-            let set = if penny {
-                self.signed(&tag, pool).await?
-            } else {
-                setup::unsigned(setup::bodies(&tag, pool))
-            };
-            let set = Arc::new(set);
+            // Both servers get the same signed requests (byte for byte the same traffic);
+            // (b) ignores the `Plaid-Verification` header.
+            let set = Arc::new(self.signed(&tag, pool).await?);
             quiet::wait_for_quiet(QUIET_WAIT).await;
             let meter = quiet::Meter::start(self.ours.clone());
             let cpu0 = quiet::cpu_seconds(pid);

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 /// (busy, total) jiffies over all CPUs from `/proc/stat`.
-fn cpu_jiffies() -> Option<(u64, u64)> {
+pub fn cpu_jiffies() -> Option<(u64, u64)> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
     let line = stat.lines().next()?;
     let fields: Vec<u64> = line

@@ -102,14 +102,6 @@ pub fn bodies(run: &str, n: usize) -> Vec<Bytes> {
         .collect()
 }
 
-/// Bodies without tokens (for the minimal baseline).
-pub fn unsigned(bodies: Vec<Bytes>) -> Vec<Prepared> {
-    bodies
-        .into_iter()
-        .map(|body| Prepared { body, token: None })
-        .collect()
-}
-
 /// Signs every body at the sandbox's `/__sandbox/webhooks/sign` (iat = now).
 pub async fn sign_all(
     http: &reqwest::Client,
