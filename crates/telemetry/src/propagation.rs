@@ -17,7 +17,9 @@
 //! ```
 //!
 //! The helpers use the TraceContext propagator directly (not the global one), so they behave the
-//! same whether or not [`crate::init`] ran.
+//! same whether or not [`crate::init`] ran. An empty `tracestate` is not written (the
+//! propagator always offers one; W3C lets a sender omit it, and it would cost a header on every
+//! message).
 
 use opentelemetry::Context;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator as _};
@@ -93,9 +95,22 @@ struct NatsInjector<'a>(&'a mut async_nats::HeaderMap);
 
 impl Injector for NatsInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
-        self.0.insert(key, value);
+        if value.is_empty() {
+            return;
+        }
+        match key {
+            "traceparent" => self.0.insert(TRACEPARENT, value),
+            "tracestate" => self.0.insert(TRACESTATE, value),
+            other => self.0.insert(other, value),
+        }
     }
 }
+
+// The propagator's header names, built once rather than per message.
+const TRACEPARENT: async_nats::header::HeaderName =
+    async_nats::header::HeaderName::from_static("traceparent");
+const TRACESTATE: async_nats::header::HeaderName =
+    async_nats::header::HeaderName::from_static("tracestate");
 
 struct NatsExtractor<'a>(&'a async_nats::HeaderMap);
 
@@ -120,6 +135,9 @@ struct HttpInjector<'a>(&'a mut http::HeaderMap);
 
 impl Injector for HttpInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
+        if value.is_empty() {
+            return;
+        }
         if let (Ok(name), Ok(value)) = (
             http::HeaderName::from_bytes(key.as_bytes()),
             http::HeaderValue::from_str(&value),
@@ -145,6 +163,9 @@ struct GrpcInjector<'a>(&'a mut tonic::metadata::MetadataMap);
 
 impl Injector for GrpcInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
+        if value.is_empty() {
+            return;
+        }
         if let (Ok(key), Ok(value)) = (
             tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
             tonic::metadata::MetadataValue::try_from(value.as_str()),
@@ -199,6 +220,10 @@ mod tests {
             let traceparent = headers.get("traceparent").unwrap().as_str().to_owned();
             let sent = trace_id_in(&sender);
             assert!(traceparent.contains(&sent), "{traceparent} vs {sent}");
+            assert!(
+                headers.get("tracestate").is_none(),
+                "no empty tracestate header"
+            );
 
             let receiver = tracing::info_span!("consume");
             set_parent(&receiver, extract_nats(Some(&headers)));

@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::log_budget::LogBudget;
 use crate::metrics::Metrics;
 use crate::publish::Publisher;
 use crate::readiness::Readiness;
@@ -88,6 +89,7 @@ impl App {
             environment: cfg.plaid.plaid_environment.clone(),
             max_body_bytes: ingress.max_body_bytes,
             admission: Admission::new(ingress.max_in_flight),
+            rejection_log: LogBudget::default(),
         });
         let router = routes::router(shared);
 

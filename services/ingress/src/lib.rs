@@ -20,10 +20,12 @@ mod app;
 pub mod config;
 pub mod envelope;
 pub mod error;
+mod log_budget;
 pub mod metrics;
 pub mod publish;
 mod readiness;
 mod routes;
+mod throttle;
 pub mod verify;
 
 pub use app::App;

@@ -2,6 +2,7 @@
 //! `plaid.webhook.<TYPE>.<CODE>`, with routing and trace headers and a `Nats-Msg-Id` chosen so
 //! that Plaid's retries of one webhook collapse while repeated "go sync" pokes never do.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::HeaderMap;
@@ -16,6 +17,7 @@ use penny_bus::{
 
 use crate::envelope::Envelope;
 use crate::error::Rejection;
+use crate::log_budget::LogBudget;
 
 /// Webhook types whose bodies are bare, identical pokes ("call /…/event/sync"): each delivery
 /// must reach the consumer, so they get a unique message id instead of the body hash.
@@ -34,12 +36,18 @@ const RECEIVED_AT: HeaderName = HeaderName::from_static(HDR_RECEIVED_AT);
 pub struct Publisher {
     js: jetstream::Context,
     ack_timeout: Duration,
+    /// Which publish failures get a log line (all of a burst fail while NATS is down).
+    failure_log: Arc<LogBudget>,
 }
 
 impl Publisher {
     /// A publisher on `js` waiting at most `ack_timeout` for each PubAck.
     pub fn new(js: jetstream::Context, ack_timeout: Duration) -> Self {
-        Self { js, ack_timeout }
+        Self {
+            js,
+            ack_timeout,
+            failure_log: Arc::new(LogBudget::default()),
+        }
     }
 
     /// Publishes `body` (untouched) and returns once the stream acknowledged it.
@@ -76,7 +84,9 @@ impl Publisher {
         )
         .await
         .map_err(|e| {
-            tracing::warn!(error = %e, %subject, "publish failed");
+            if let Some(left_out) = self.failure_log.admit() {
+                tracing::warn!(error = %e, %subject, similar_lines_left_out = left_out, "publish failed");
+            }
             match e {
                 PublishError::Unavailable => Rejection::NatsUnavailable,
                 PublishError::Timeout(_) => Rejection::PublishTimeout,

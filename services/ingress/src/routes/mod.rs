@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 
 pub(crate) use admission::Admission;
 
+use crate::log_budget::LogBudget;
 use crate::metrics::Metrics;
 use crate::publish::Publisher;
 use crate::readiness::Readiness;
@@ -33,6 +34,8 @@ pub(crate) struct Shared {
     pub max_body_bytes: usize,
     /// Sheds webhook requests beyond the in-flight limit.
     pub admission: Admission,
+    /// Which rejections get a log line.
+    pub rejection_log: LogBudget,
 }
 
 /// The application router.

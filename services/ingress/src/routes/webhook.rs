@@ -63,13 +63,21 @@ async fn handle(shared: &Shared, headers: HeaderMap, body: Body) -> Response {
         Err(rejection) => {
             shared.metrics.record_rejection(rejection);
             span.record("outcome", rejection.code());
-            if rejection.status() == StatusCode::SERVICE_UNAVAILABLE {
-                tracing::warn!(
-                    reason = rejection.code(),
-                    "webhook not accepted, Plaid will retry"
-                );
-            } else {
-                tracing::info!(reason = rejection.code(), "webhook rejected");
+            // Metrics count every rejection; the log gets a rate-limited sample.
+            if let Some(left_out) = shared.rejection_log.admit() {
+                if rejection.status() == StatusCode::SERVICE_UNAVAILABLE {
+                    tracing::warn!(
+                        reason = rejection.code(),
+                        similar_lines_left_out = left_out,
+                        "webhook not accepted, Plaid will retry"
+                    );
+                } else {
+                    tracing::info!(
+                        reason = rejection.code(),
+                        similar_lines_left_out = left_out,
+                        "webhook rejected"
+                    );
+                }
             }
             rejection.into_response()
         }

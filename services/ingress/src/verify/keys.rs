@@ -22,8 +22,9 @@ use futures::future::{BoxFuture, Shared};
 
 use super::negative::NegativeCache;
 use super::source::{FetchError, KeySource, VerificationKey};
-use super::throttle::TokenBucket;
+use crate::log_budget::LogBudget;
 use crate::metrics::{KeyFetchOutcome, Metrics};
+use crate::throttle::TokenBucket;
 
 /// Tuning of the key cache.
 #[derive(Debug, Clone)]
@@ -82,6 +83,8 @@ pub struct KeyCache {
     negative: Mutex<NegativeCache>,
     flights: Mutex<HashMap<String, Flight>>,
     budget: Mutex<TokenBucket>,
+    /// Which throttled lookups get a log line (a flood of random kids would be one per kid).
+    throttled_log: LogBudget,
 }
 
 impl std::fmt::Debug for KeyCache {
@@ -119,6 +122,7 @@ impl KeyCache {
             negative: Mutex::new(negative),
             flights: Mutex::new(HashMap::new()),
             budget: Mutex::new(budget),
+            throttled_log: LogBudget::default(),
         })
     }
 
@@ -171,7 +175,12 @@ impl KeyCache {
 
     async fn fly_inner(&self, kid: &str) -> Result<Arc<CachedKey>, LookupError> {
         if !lock(&self.budget).try_take(Instant::now()) {
-            tracing::warn!("unknown key id lookups over budget, not fetching");
+            if let Some(left_out) = self.throttled_log.admit() {
+                tracing::warn!(
+                    similar_lines_left_out = left_out,
+                    "unknown key id lookups over budget, not fetching"
+                );
+            }
             return Err(LookupError::Throttled);
         }
         let current: Vec<String> = self

@@ -6,7 +6,6 @@ mod keys;
 mod negative;
 mod plaid;
 mod source;
-mod throttle;
 mod token;
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! A token bucket limiting how many key-fetch flights unknown key ids may start, so a flood of
-//! random `kid`s cannot become a flood of calls to Plaid.
+//! A token bucket. It limits how many key-fetch flights unknown key ids may start (so a flood of
+//! random `kid`s cannot become a flood of calls to Plaid) and how many rejections are logged (so
+//! a flood of bad webhooks cannot become a flood of log lines).
 
 use std::time::Instant;
 
