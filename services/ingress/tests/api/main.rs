@@ -6,3 +6,4 @@ mod helpers;
 mod keys;
 mod ops;
 mod outage;
+mod signals;
