@@ -10,7 +10,7 @@
 //! binary in its own process; (b) runs in its own process too. Tokens come from the sandbox's
 //! `/__sandbox/webhooks/sign`, signed just before each run (iat must be fresh). The load
 //! generator keeps HTTP/1.1 connections alive. Every closed-loop configuration runs
-//! `PENNY_BENCH_ROUNDS` times (default 3, penny and (b) alternating) and the medians are
+//! `PENNY_BENCH_ROUNDS` times (default 5, penny and (b) alternating) and the medians are
 //! reported; each timed phase waits for a quiet machine first. Finally penny runs open loop at
 //! half its peak rate for p99. Results go to `bench/results/ingress.json` at the workspace root.
 //!
@@ -95,7 +95,7 @@ fn env_num(name: &str, default: f64) -> f64 {
 
 async fn run() -> anyhow::Result<()> {
     let secs = env_num("PENNY_BENCH_SECS", 3.0);
-    let rounds = env_num("PENNY_BENCH_ROUNDS", 3.0).max(1.0) as usize;
+    let rounds = env_num("PENNY_BENCH_ROUNDS", 5.0).max(1.0) as usize;
     let tmp = tempfile::tempdir()?;
     let nats = NatsServer::start().await?;
     let sandbox = SandboxServer::start().await?;

@@ -107,9 +107,9 @@ async fn profile(
         Duration::from_secs_f64(secs),
     )
     .await?;
-    row("penny (profile run)", &p);
+    row("profile run", &p);
     say(format!(
-        "  penny CPU per request {:.1} µs",
+        "  server CPU per request {:.1} µs",
         (quiet::cpu_seconds(penny_pid) - cpu0) * 1e6 / p.ok.max(1) as f64
     ));
     if let (Some((b0, t0)), Some((b1, t1))) = (machine0, quiet::cpu_jiffies()) {
