@@ -128,6 +128,48 @@ impl NatsServer {
         Ok(())
     }
 
+    /// Freezes the server (SIGSTOP): its connections stay open but nothing is read or
+    /// answered, like a server stalled on a full disk or a long GC pause. Clients see no error,
+    /// only silence. [`thaw`](Self::thaw) resumes it; a frozen server is still killed on drop.
+    ///
+    /// Returns once every thread of the server is stopped: `kill` only queues the signal, and
+    /// a thread in the middle of a request could otherwise still answer it.
+    pub async fn freeze(&mut self) -> anyhow::Result<()> {
+        let pid = self.signal("STOP")?;
+        let deadline = Instant::now() + READY_TIMEOUT;
+        while !all_threads_stopped(pid) {
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "nats-server {pid} did not stop after SIGSTOP"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        Ok(())
+    }
+
+    /// Resumes a server stopped by [`freeze`](Self::freeze) (SIGCONT); it then processes
+    /// whatever its clients sent meanwhile.
+    pub fn thaw(&mut self) -> anyhow::Result<()> {
+        self.signal("CONT").map(drop)
+    }
+
+    /// Sends `SIG<name>` to the running server with `kill(1)` (no unsafe code, no libc binding)
+    /// and returns its pid.
+    fn signal(&mut self, name: &str) -> anyhow::Result<u32> {
+        let pid = self
+            .child
+            .as_ref()
+            .map(Child::id)
+            .context("nats-server is not running")?;
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(pid.to_string())
+            .status()
+            .context("running kill")?;
+        anyhow::ensure!(status.success(), "kill -{name} {pid} failed: {status}");
+        Ok(pid)
+    }
+
     /// Starts the server again (stopping it first if it runs) on the same port with the same store,
     /// and waits until JetStream answers.
     pub async fn restart(&mut self) -> anyhow::Result<()> {
@@ -198,6 +240,29 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         let _ = self.stop();
     }
+}
+
+/// Whether every thread of process `pid` is in the stopped state (`T`), read from
+/// `/proc/<pid>/task/*/stat` (Linux).
+fn all_threads_stopped(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    let mut any = false;
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            return false;
+        };
+        // `pid (comm) S ...`: the state follows the last ')' (comm may contain spaces).
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next());
+        if !matches!(state, Some('T' | 't')) {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 /// The URL from a `nats-server_<pid>.ports` file, once it is completely written.

@@ -1,4 +1,5 @@
-//! `NatsServer`: start, publish with JetStream, restart with the store kept, limits, cleanup.
+//! `NatsServer`: start, publish with JetStream, restart with the store kept, freeze and thaw,
+//! limits, cleanup.
 
 use std::time::Duration;
 
@@ -64,6 +65,50 @@ async fn publishes_survive_a_restart_and_clients_reconnect() {
     );
     let first = s.get_raw_message(1).await.unwrap();
     assert_eq!(&first.payload[..], b"one");
+}
+
+#[tokio::test]
+async fn a_frozen_server_is_silent_and_catches_up_when_thawed() {
+    penny_testkit::init();
+    let mut server = NatsServer::start().await.unwrap();
+    let client = server.connect().await.unwrap();
+    let js = jetstream::new(client.clone());
+    file_stream(&js, "F").await.unwrap();
+
+    server.freeze().await.unwrap();
+    assert!(server.is_running(), "a frozen server is not dead");
+    let ack = js.publish("F.a", "held".into()).await.unwrap();
+    let silent = tokio::time::timeout(Duration::from_millis(500), ack).await;
+    assert!(silent.is_err(), "a frozen server answered");
+    assert_eq!(
+        client.connection_state(),
+        async_nats::connection::State::Connected,
+        "the connection looks fine from the client"
+    );
+
+    server.thaw().unwrap();
+    // What was sent while frozen is processed once the server runs again.
+    poll_until(Duration::from_secs(10), || async {
+        let mut s = js.get_stream("F").await.ok()?;
+        (s.info().await.ok()?.state.messages == 1).then_some(())
+    })
+    .await
+    .unwrap();
+    js.publish("F.a", "after".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+
+    // Dropping a frozen server still kills it.
+    server.freeze().await.unwrap();
+    let url = server.url().to_owned();
+    drop(server);
+    let refused = async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_secs(1))
+        .connect(&url)
+        .await;
+    assert!(refused.is_err(), "a frozen server survived its drop");
 }
 
 #[tokio::test]

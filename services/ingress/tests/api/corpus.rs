@@ -42,6 +42,8 @@ impl Case {
 
 async fn run(app: &TestApp, cases: Vec<Case>) {
     let before = app.stream_messages().await;
+    let key = app.current_key().await;
+    let coordinates = [&key["x"], &key["y"]].map(|c| c.as_str().unwrap_or("?").to_owned());
     let mut failures = Vec::new();
     for case in &cases {
         let mut req = app
@@ -65,6 +67,17 @@ async fn run(app: &TestApp, cases: Vec<Case>) {
         let message = body["error"]["message"].as_str().unwrap_or_default();
         assert!(message.len() < 100, "{}: long message {message}", case.name);
         assert!(!message.contains("sha256") || case.code == "missing_body_hash");
+        // Neither the hash the body should have had nor anything of the key leaks.
+        let answer = body.to_string();
+        let expected_hash = sha256_hex(&case.body);
+        assert!(
+            !answer.contains(&expected_hash),
+            "{}: hash leaked",
+            case.name
+        );
+        for c in &coordinates {
+            assert!(!answer.contains(c.as_str()), "{}: key leaked", case.name);
+        }
         let after = app.stream_messages().await;
         assert_eq!(after, before, "{}: something was published", case.name);
     }

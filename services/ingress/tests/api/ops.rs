@@ -32,6 +32,44 @@ async fn health_readiness_and_metrics() {
     }
 }
 
+#[tokio::test]
+async fn a_deleted_stream_is_re_created_with_its_settings_and_intake_resumes() {
+    let app = spawn_app().await;
+    let (status, _) = app.deliver(&auth_body("item-before-delete")).await;
+    assert_eq!(status, StatusCode::OK);
+    // An operator mistake, or a NATS restart without persistent storage.
+    app.js.delete_stream(STREAM).await.expect("delete stream");
+    // Until the readiness loop notices (100 ms here), a webhook finds no stream: 503, so Plaid
+    // retries; afterwards it is accepted. Never a 200 for a webhook that was not stored.
+    let mut n = 0;
+    penny_testkit::poll_until(Duration::from_secs(10), || {
+        n += 1;
+        let body = auth_body(&format!("item-after-delete-{n}"));
+        let app = &app;
+        async move {
+            let (status, reply) = app.deliver(&body).await;
+            if status != StatusCode::OK {
+                assert_eq!(
+                    (status, code(&reply)),
+                    (StatusCode::SERVICE_UNAVAILABLE, "stream_unavailable")
+                );
+            }
+            status == StatusCode::OK
+        }
+    })
+    .await
+    .expect("accepted again once the stream is back");
+    let mut stream = app.js.get_stream(STREAM).await.expect("re-created");
+    let info = stream.info().await.expect("info");
+    assert_eq!(info.state.messages, 1, "only the webhook after re-creation");
+    let wanted = penny_bus::streams::plaid_webhooks_config(&penny_bus::StreamSettings::default());
+    assert_eq!(info.config.storage, wanted.storage);
+    assert_eq!(info.config.discard, wanted.discard);
+    assert_eq!(info.config.max_age, wanted.max_age);
+    assert_eq!(info.config.duplicate_window, wanted.duplicate_window);
+    assert_eq!(app.get("/readyz").await.0, StatusCode::OK);
+}
+
 #[test]
 fn help_lists_the_configuration() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_penny-ingress"))

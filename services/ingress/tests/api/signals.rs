@@ -1,51 +1,22 @@
 //! The real `penny-ingress` binary and a real SIGTERM: it stops accepting, lets in-flight
 //! webhooks finish their publishes (each still answered 200) and exits 0.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
 
+use crate::binary::IngressBinary;
 use crate::helpers::*;
-
-/// The ingress binary as a child process, killed on drop if the test fails before it exits.
-struct Binary(Child);
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[tokio::test]
 async fn sigterm_finishes_in_flight_publishes_and_exits_0() {
     // The harness provides NATS, the sandbox and the helpers; the binary under test uses them.
     let app = spawn_app().await;
-    let port = penny_testkit::free_port().expect("free port");
-    let base = format!("http://127.0.0.1:{port}");
-    let mut binary = Binary(
-        Command::new(env!("CARGO_BIN_EXE_penny-ingress"))
-            .env("PENNY_INGRESS_LISTEN", format!("127.0.0.1:{port}"))
-            .env("PENNY_NATS_URL", app.nats.url())
-            .env("PENNY_PLAID_BASE_URL", app.sandbox.base_url())
-            .env("PENNY_INGRESS_SHUTDOWN_GRACE", "10s")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("penny-ingress starts"),
-    );
+    let mut binary = IngressBinary::start(&app, &[("PENNY_INGRESS_SHUTDOWN_GRACE", "10s")]).await;
+    let base = binary.base.clone();
     let http = reqwest::Client::new();
-    penny_testkit::poll_until(Duration::from_secs(20), || async {
-        http.get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-    })
-    .await
-    .expect("the binary becomes ready");
 
     // Requests stay in flight on a slow key fetch while SIGTERM arrives.
     app.fault(json!({ "endpoint": KEY_GET, "latency_ms": 1000 }))
@@ -78,7 +49,7 @@ async fn sigterm_finishes_in_flight_publishes_and_exits_0() {
     .await
     .expect("six requests in flight");
 
-    let pid = binary.0.id().to_string();
+    let pid = binary.pid().to_string();
     let killed = Command::new("kill")
         .args(["-TERM", &pid])
         .status()
@@ -93,7 +64,7 @@ async fn sigterm_finishes_in_flight_publishes_and_exits_0() {
         );
     }
     let status = penny_testkit::poll_until(Duration::from_secs(15), || {
-        let exited = binary.0.try_wait().ok().flatten();
+        let exited = binary.try_wait();
         async move { exited }
     })
     .await
