@@ -88,6 +88,7 @@ impl App {
             readiness: Arc::clone(&readiness),
             environment: cfg.plaid.plaid_environment.clone(),
             max_body_bytes: ingress.max_body_bytes,
+            body_read_timeout: ingress.body_read_timeout,
             admission: Admission::new(ingress.max_in_flight),
             rejection_log: LogBudget::default(),
         });

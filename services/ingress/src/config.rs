@@ -50,6 +50,11 @@ pub struct IngressArgs {
     #[arg(long, env = "PENNY_INGRESS_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Longest time to receive a webhook's body once its headers arrived; a slower client gets
+    /// 408, so trickling bodies cannot hold the in-flight slots Plaid's webhooks need.
+    #[arg(long, env = "PENNY_INGRESS_BODY_READ_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub body_read_timeout: Duration,
+
     /// Oldest accepted `iat` of a Plaid-Verification token (Plaid says 5 minutes).
     #[arg(long, env = "PENNY_INGRESS_IAT_MAX_AGE", default_value = "5m", value_parser = parse_duration)]
     pub iat_max_age: Duration,
@@ -124,6 +129,7 @@ impl Default for IngressArgs {
     fn default() -> Self {
         Self {
             max_body_bytes: 64 * 1024,
+            body_read_timeout: Duration::from_secs(5),
             iat_max_age: Duration::from_secs(300),
             iat_max_skew: Duration::from_secs(30),
             key_fetch_timeout: Duration::from_secs(3),
@@ -236,6 +242,7 @@ mod tests {
             "PENNY_NATS_URL",
             "PENNY_INGRESS_PUBLISH_TIMEOUT",
             "PENNY_INGRESS_MAX_IN_FLIGHT",
+            "PENNY_INGRESS_BODY_READ_TIMEOUT",
             "PENNY_INGRESS_STREAM_DUPLICATE_WINDOW",
             "PENNY_LOG_FORMAT",
         ] {

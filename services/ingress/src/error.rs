@@ -24,6 +24,10 @@ pub enum Rejection {
     /// The body could not be read from the connection (400).
     #[error("request body could not be read")]
     BodyRead,
+    /// The body did not arrive within the body-read timeout (408): a stalled or trickling
+    /// client must not hold an in-flight slot that Plaid's webhooks need.
+    #[error("request body not received in time")]
+    BodyReadTimeout,
     /// No `Plaid-Verification` header, or an empty one (401).
     #[error("missing Plaid-Verification header")]
     MissingSignature,
@@ -112,10 +116,11 @@ pub enum Rejection {
 
 impl Rejection {
     /// Every variant, for pre-registering metrics and for tests.
-    pub const ALL: [Rejection; 31] = [
+    pub const ALL: [Rejection; 32] = [
         Self::UnsupportedMediaType,
         Self::BodyTooLarge,
         Self::BodyRead,
+        Self::BodyReadTimeout,
         Self::MissingSignature,
         Self::MalformedToken,
         Self::UnsupportedAlg,
@@ -152,6 +157,7 @@ impl Rejection {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::BodyTooLarge => "body_too_large",
             Self::BodyRead => "body_read_failed",
+            Self::BodyReadTimeout => "body_read_timeout",
             Self::MissingSignature => "missing_signature",
             Self::MalformedToken => "malformed_token",
             Self::UnsupportedAlg => "unsupported_alg",
@@ -189,6 +195,7 @@ impl Rejection {
         match self {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyReadTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::BodyRead
             | Self::InvalidJson
             | Self::MissingWebhookType

@@ -32,6 +32,8 @@ pub(crate) struct Shared {
     pub readiness: Arc<Readiness>,
     pub environment: String,
     pub max_body_bytes: usize,
+    /// Bound on receiving the body.
+    pub body_read_timeout: std::time::Duration,
     /// Sheds webhook requests beyond the in-flight limit.
     pub admission: Admission,
     /// Which rejections get a log line.

@@ -87,7 +87,12 @@ async fn handle(shared: &Shared, headers: HeaderMap, body: Body) -> Response {
 /// Returns whether the stream dropped the webhook as a duplicate.
 async fn process(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<bool, Rejection> {
     check_content_type(headers)?;
-    let body = read_body(headers, body, shared.max_body_bytes).await?;
+    let body = tokio::time::timeout(
+        shared.body_read_timeout,
+        read_body(headers, body, shared.max_body_bytes),
+    )
+    .await
+    .map_err(|_| Rejection::BodyReadTimeout)??;
     let received_at = chrono::Utc::now();
     let token = headers.get(PLAID_VERIFICATION).map(|v| v.as_bytes());
     let verified = shared

@@ -1,4 +1,5 @@
-//! Health, readiness, metrics, --help, load shedding, body limits on the wire, graceful shutdown.
+//! Health, readiness, metrics, --help, load shedding, body limits and timeouts on the wire,
+//! graceful shutdown.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -170,6 +171,46 @@ async fn a_chunked_body_over_the_limit_is_413() {
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(text.contains("body_too_large"), "{text}");
     assert_eq!(app.stream_messages().await, 0);
+}
+
+#[tokio::test]
+async fn a_body_that_stops_arriving_is_408_and_frees_its_slot() {
+    let app = spawn_app_with(|c| {
+        c.ingress.body_read_timeout = Duration::from_millis(300);
+        c.ingress.max_in_flight = 1;
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut tcp = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    // Announces 500 bytes, sends 10, then goes quiet.
+    let head = format!(
+        "POST /webhooks/plaid HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nPlaid-Verification: a.b.c\r\nContent-Length: 500\r\n\r\n{{\"webhook_"
+    );
+    tcp.write_all(head.as_bytes()).await.expect("head");
+    let started = std::time::Instant::now();
+    let mut response = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut response))
+        .await
+        .expect("an answer while the client is still silent")
+        .expect("read");
+    let text = String::from_utf8_lossy(&response[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("body_read_timeout"), "{text}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "not before the timeout"
+    );
+    assert_eq!(
+        app.metrics
+            .rejected_total(penny_ingress::Rejection::BodyReadTimeout),
+        1
+    );
+    // Its in-flight slot (the only one) is free again for a real webhook.
+    let (status, reply) = app.deliver(&auth_body("item-after-trickle")).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    assert_eq!(app.stream_messages().await, 1);
 }
 
 #[tokio::test]
