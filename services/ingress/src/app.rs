@@ -82,7 +82,8 @@ impl App {
             true,
         ));
         let shared = Arc::new(Shared {
-            verifier: Verifier::new(keys, ingress.freshness()),
+            verifier: Verifier::new(keys, ingress.freshness(), ingress.verify_threads)
+                .context("starting the signature-check threads")?,
             publisher: Publisher::new(js, ingress.publish_timeout),
             metrics: Arc::clone(&metrics),
             readiness: Arc::clone(&readiness),

@@ -88,6 +88,10 @@ pub struct IngressArgs {
     #[arg(long, env = "PENNY_INGRESS_KEY_FETCH_BURST", default_value_t = 10)]
     pub key_fetch_burst: u32,
 
+    /// Threads that check webhook signatures, off the async workers (0: one per core).
+    #[arg(long, env = "PENNY_INGRESS_VERIFY_THREADS", default_value_t = 0)]
+    pub verify_threads: usize,
+
     /// Longest wait for the stream's PubAck before answering 503 (well under Plaid's 10 s).
     #[arg(long, env = "PENNY_INGRESS_PUBLISH_TIMEOUT", default_value = "2s", value_parser = parse_duration)]
     pub publish_timeout: Duration,
@@ -137,6 +141,7 @@ impl Default for IngressArgs {
             key_negative_capacity: 10_000,
             key_fetch_rate: 2.0,
             key_fetch_burst: 10,
+            verify_threads: 0,
             publish_timeout: Duration::from_secs(2),
             max_in_flight: 1024,
             readiness_interval: Duration::from_secs(1),

@@ -85,6 +85,9 @@ pub enum Rejection {
     /// The verification key could not be fetched: Plaid 5xx/429, timeout, network (503).
     #[error("verification key temporarily unavailable")]
     KeyFetchUnavailable,
+    /// The signature could not be checked: the verification threads are gone (503).
+    #[error("signature verification temporarily unavailable")]
+    VerifierUnavailable,
     /// Too many unknown key ids looked up recently (503; Plaid retries later).
     #[error("too many unknown key lookups, retry later")]
     KeyFetchThrottled,
@@ -116,7 +119,7 @@ pub enum Rejection {
 
 impl Rejection {
     /// Every variant, for pre-registering metrics and for tests.
-    pub const ALL: [Rejection; 32] = [
+    pub const ALL: [Rejection; 33] = [
         Self::UnsupportedMediaType,
         Self::BodyTooLarge,
         Self::BodyRead,
@@ -141,6 +144,7 @@ impl Rejection {
         Self::EnvironmentMismatch,
         Self::KeyFetchUnavailable,
         Self::KeyFetchThrottled,
+        Self::VerifierUnavailable,
         Self::NatsUnavailable,
         Self::PublishTimeout,
         Self::StreamFull,
@@ -178,6 +182,7 @@ impl Rejection {
             Self::EnvironmentMismatch => "environment_mismatch",
             Self::KeyFetchUnavailable => "key_fetch_unavailable",
             Self::KeyFetchThrottled => "key_fetch_throttled",
+            Self::VerifierUnavailable => "verifier_unavailable",
             Self::NatsUnavailable => "nats_unavailable",
             Self::PublishTimeout => "publish_timeout",
             Self::StreamFull => "stream_full",
@@ -217,6 +222,7 @@ impl Rejection {
             | Self::BodyHashMismatch => StatusCode::UNAUTHORIZED,
             Self::KeyFetchUnavailable
             | Self::KeyFetchThrottled
+            | Self::VerifierUnavailable
             | Self::NatsUnavailable
             | Self::PublishTimeout
             | Self::StreamFull

@@ -36,7 +36,9 @@ use load::RunStats;
 use phase::{Bench, Load};
 
 const CONCURRENCIES: [usize; 3] = [16, 64, 256];
-const OPEN_LOOP_SECS: f64 = 5.0;
+/// Default length of one open-loop run (`PENNY_BENCH_OPEN_SECS`). Long enough that one stall
+/// of the machine (a few tens of ms on this VM, seen even when idle) cannot decide the p99 alone.
+const OPEN_LOOP_SECS: f64 = 15.0;
 const OPEN_LOOP_CONNECTIONS: usize = 64;
 const PATH: &str = "/webhooks/plaid";
 /// Longest wait for a quiet machine before a timed phase.
@@ -86,6 +88,11 @@ async fn purge(js: &jetstream::Context) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Length of one open-loop run in seconds.
+fn open_secs() -> f64 {
+    env_num("PENNY_BENCH_OPEN_SECS", OPEN_LOOP_SECS)
+}
+
 fn env_num(name: &str, default: f64) -> f64 {
     std::env::var(name)
         .ok()
@@ -108,9 +115,12 @@ async fn run() -> anyhow::Result<()> {
 
     let penny_addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
     let minimal_addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
+    // Exploration aid: PENNY_BENCH_PENNY_BIN runs another penny-ingress build.
+    let penny_bin = std::env::var("PENNY_BENCH_PENNY_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_penny-ingress").to_owned());
     let penny = setup::spawn_penny(
         penny_addr,
-        env!("CARGO_BIN_EXE_penny-ingress"),
+        &penny_bin,
         nats.url(),
         &sandbox_url,
         &tmp.path().join("penny.log"),
@@ -254,7 +264,7 @@ async fn run() -> anyhow::Result<()> {
     // Open loop at half of penny's peak, with (b) at the same rate as the floor of this
     // machine and nats-server.
     let rate = best_penny / 2.0;
-    let n = (rate * OPEN_LOOP_SECS) as usize;
+    let n = (rate * open_secs()) as usize;
     let (mut halves, mut floors) = (Vec::new(), Vec::new());
     for r in 0..rounds {
         let (half, _) = bench

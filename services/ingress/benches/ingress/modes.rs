@@ -10,6 +10,7 @@
 //!   starts penny under a wrapper, `PENNY_BENCH_PROFILE_REQUESTS` bounds the run.
 //! * `PENNY_BENCH_OPEN_RATES=r1,r2,...`: open-loop latency of penny and of the minimal baseline
 //!   at each rate (`PENNY_BENCH_OPEN_MINIMAL_ONLY` skips penny).
+//! * `PENNY_BENCH_PENNY_BIN=path`: any mode runs that penny-ingress build instead of this one.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,10 +19,7 @@ use std::time::Duration;
 use async_nats::jetstream;
 use penny_testkit::{NatsServer, free_port};
 
-use crate::{
-    OPEN_LOOP_CONNECTIONS, OPEN_LOOP_SECS, PATH, QUIET_WAIT, load, median, purge, quiet, row, say,
-    setup,
-};
+use crate::{OPEN_LOOP_CONNECTIONS, PATH, QUIET_WAIT, load, median, purge, quiet, row, say, setup};
 
 /// Runs the exploration mode selected by the environment, if any.
 pub async fn run_exploration(
@@ -61,7 +59,7 @@ async fn open_sweep(
         .split(',')
         .filter_map(|r| r.trim().parse::<f64>().ok())
     {
-        let n = (rate * OPEN_LOOP_SECS) as usize;
+        let n = (rate * crate::open_secs()) as usize;
         purge(js).await?;
         let set = setup::sign_all(http, sandbox_url, setup::bodies(&format!("omin-{rate}"), n));
         let set = Arc::new(set.await?);

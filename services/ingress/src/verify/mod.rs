@@ -1,10 +1,12 @@
 //! Verification of Plaid's `Plaid-Verification` header (plaid-api.md §5): ES256 pinned, key by
 //! `kid` from a cache in front of `/webhook_verification_key/get`, key not expired, `iat` fresh,
-//! and the SHA-256 of the exact body bytes equal (constant time) to `request_body_sha256`.
+//! and the SHA-256 of the exact body bytes equal (constant time) to `request_body_sha256`. The
+//! signature itself is checked on the threads of a [`pool`], off the async workers.
 
 mod keys;
 mod negative;
 mod plaid;
+mod pool;
 mod source;
 mod token;
 
@@ -23,6 +25,7 @@ pub use source::{FetchError, KeySource, VerificationKey};
 
 use crate::error::Rejection;
 use keys::LookupError;
+use pool::VerifyPool;
 
 /// Freshness rules for `iat`.
 #[derive(Debug, Clone, Copy)]
@@ -56,12 +59,26 @@ pub struct Verified {
 pub struct Verifier {
     keys: Arc<KeyCache>,
     freshness: FreshnessSettings,
+    pool: Arc<VerifyPool>,
 }
 
 impl Verifier {
-    /// A verifier using `keys` and the `freshness` rules.
-    pub fn new(keys: Arc<KeyCache>, freshness: FreshnessSettings) -> Self {
-        Self { keys, freshness }
+    /// A verifier using `keys` and the `freshness` rules, checking signatures on
+    /// `verify_threads` threads of its own (0: one per core).
+    pub fn new(
+        keys: Arc<KeyCache>,
+        freshness: FreshnessSettings,
+        verify_threads: usize,
+    ) -> std::io::Result<Self> {
+        let threads = match verify_threads {
+            0 => std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            n => n,
+        };
+        Ok(Self {
+            keys,
+            freshness,
+            pool: Arc::new(VerifyPool::start(threads)?),
+        })
     }
 
     /// Checks `token` (the header value, `None` when absent) against the exact `body` bytes at
@@ -84,7 +101,17 @@ impl Verifier {
         if key.expired_at.is_some() {
             return Err(Rejection::KeyExpired);
         }
-        let claims = token::verify_and_decode(&raw, &key.public)?;
+        let signature = token::signature(&raw).ok_or(Rejection::BadSignature)?;
+        let valid = self
+            .pool
+            .verify(Arc::clone(&key), raw.signing_input.as_bytes(), signature)
+            .await
+            .map_err(|_| Rejection::VerifierUnavailable)?;
+        if !valid {
+            return Err(Rejection::BadSignature);
+        }
+        // Claims are only read once the signature holds.
+        let claims = token::claims(&raw)?;
         let iat = claims.iat.ok_or(Rejection::MissingIat)?;
         let max_age = i64::try_from(self.freshness.max_age.as_secs()).unwrap_or(i64::MAX);
         let skew = i64::try_from(self.freshness.max_future_skew.as_secs()).unwrap_or(i64::MAX);

@@ -254,7 +254,7 @@ async fn verifier_with(keys: &[&TestKey]) -> Verifier {
             .insert(k.jwk.kid.clone(), k.jwk.clone());
     }
     let (cache, _) = cache(&source, KeyCacheSettings::default());
-    Verifier::new(cache, FreshnessSettings::default())
+    Verifier::new(cache, FreshnessSettings::default(), 1).unwrap()
 }
 
 #[tokio::test]

@@ -1,8 +1,7 @@
 //! Parsing and checking of the `Plaid-Verification` compact JWS, separate from key lookup:
-//! split into segments, read the JOSE header without trusting it, pin `alg` to ES256, verify the
-//! signature with a cached key, then read the claims.
+//! split into segments, read the JOSE header without trusting it, pin `alg` to ES256, decode the
+//! signature (checked by the caller with the cached key), then read the claims.
 
-use aws_lc_rs::signature::ParsedPublicKey;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
@@ -85,22 +84,19 @@ pub(crate) fn parse(token: &str) -> Result<RawToken<'_>, Rejection> {
     })
 }
 
-/// Verifies the ES256 signature (JOSE: the 64-byte `r || s`) over the signing input, then
-/// decodes the claims. Claims are only read once the signature holds.
-pub(crate) fn verify_and_decode(
-    raw: &RawToken<'_>,
-    key: &ParsedPublicKey,
-) -> Result<Claims, Rejection> {
+/// The ES256 signature in its JOSE form (the 64-byte `r || s`), or `None` when the segment is
+/// not exactly that.
+pub(crate) fn signature(raw: &RawToken<'_>) -> Option<[u8; 64]> {
     let mut signature = [0u8; 64];
-    let valid = matches!(
+    matches!(
         URL_SAFE_NO_PAD.decode_slice(raw.signature_b64, &mut signature),
         Ok(64)
-    ) && key
-        .verify_sig(raw.signing_input.as_bytes(), &signature)
-        .is_ok();
-    if !valid {
-        return Err(Rejection::BadSignature);
-    }
+    )
+    .then_some(signature)
+}
+
+/// Decodes the claims. Call it only once the signature verified.
+pub(crate) fn claims(raw: &RawToken<'_>) -> Result<Claims, Rejection> {
     let claims_json = URL_SAFE_NO_PAD
         .decode(raw.claims_b64)
         .map_err(|_| Rejection::InvalidClaims)?;
