@@ -16,6 +16,8 @@ use penny_testkit::{NatsServer, SandboxServer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -254,6 +256,20 @@ impl TestApp {
         (status, resp.text().await.unwrap_or_default())
     }
 
+    /// A raw TCP connection that has sent the head of `POST /webhooks/plaid` (JSON content
+    /// type, a junk token) with `header` as one more header line, then `body_start`: for
+    /// requests reqwest would not send (chunked floods, bodies that stop arriving).
+    pub async fn raw_webhook(&self, header: &str, body_start: &[u8]) -> TcpStream {
+        let addr = self.base.trim_start_matches("http://");
+        let mut tcp = TcpStream::connect(addr).await.expect("connect");
+        let head = format!(
+            "POST /webhooks/plaid HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nPlaid-Verification: a.b.c\r\n{header}\r\n\r\n"
+        );
+        tcp.write_all(head.as_bytes()).await.expect("head");
+        tcp.write_all(body_start).await.expect("body start");
+        tcp
+    }
+
     /// Calls a Plaid endpoint of the sandbox with the sandbox credentials.
     pub async fn plaid(&self, path: &str, mut body: Value) -> Value {
         body["client_id"] = json!(self.sandbox.client_id());
@@ -281,6 +297,16 @@ pub async fn send(req: reqwest::RequestBuilder) -> (StatusCode, Value) {
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     )
+}
+
+/// The start of the server's answer on a raw connection (waits up to 5 s).
+pub async fn read_answer(tcp: &mut TcpStream) -> String {
+    let mut response = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut response))
+        .await
+        .expect("an answer within 5 s")
+        .expect("read");
+    String::from_utf8_lossy(&response[..n]).into_owned()
 }
 
 /// The error code of a rejection body.

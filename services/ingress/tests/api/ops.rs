@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 
 use crate::helpers::*;
 
@@ -144,14 +144,7 @@ async fn over_the_in_flight_limit_requests_are_shed_with_503() {
 #[tokio::test]
 async fn a_chunked_body_over_the_limit_is_413() {
     let app = spawn_app().await;
-    let addr = app.base.trim_start_matches("http://").to_owned();
-    let mut tcp = tokio::net::TcpStream::connect(&addr)
-        .await
-        .expect("connect");
-    let head = format!(
-        "POST /webhooks/plaid HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nPlaid-Verification: a.b.c\r\nTransfer-Encoding: chunked\r\n\r\n"
-    );
-    tcp.write_all(head.as_bytes()).await.expect("head");
+    let mut tcp = app.raw_webhook("Transfer-Encoding: chunked", b"").await;
     let chunk = vec![b'x'; 8192];
     for _ in 0..9 {
         let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
@@ -162,12 +155,7 @@ async fn a_chunked_body_over_the_limit_is_413() {
         }
     }
     let _ = tcp.write_all(b"0\r\n\r\n").await;
-    let mut response = vec![0u8; 1024];
-    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut response))
-        .await
-        .expect("an answer")
-        .expect("read");
-    let text = String::from_utf8_lossy(&response[..n]);
+    let text = read_answer(&mut tcp).await;
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(text.contains("body_too_large"), "{text}");
     assert_eq!(app.stream_messages().await, 0);
@@ -180,22 +168,11 @@ async fn a_body_that_stops_arriving_is_408_and_frees_its_slot() {
         c.ingress.max_in_flight = 1;
     })
     .await;
-    let addr = app.base.trim_start_matches("http://").to_owned();
-    let mut tcp = tokio::net::TcpStream::connect(&addr)
-        .await
-        .expect("connect");
     // Announces 500 bytes, sends 10, then goes quiet.
-    let head = format!(
-        "POST /webhooks/plaid HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nPlaid-Verification: a.b.c\r\nContent-Length: 500\r\n\r\n{{\"webhook_"
-    );
-    tcp.write_all(head.as_bytes()).await.expect("head");
+    let mut tcp = app.raw_webhook("Content-Length: 500", b"{\"webhook_").await;
     let started = std::time::Instant::now();
-    let mut response = vec![0u8; 1024];
-    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut response))
-        .await
-        .expect("an answer while the client is still silent")
-        .expect("read");
-    let text = String::from_utf8_lossy(&response[..n]);
+    // Answered while the client is still silent.
+    let text = read_answer(&mut tcp).await;
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(text.contains("body_read_timeout"), "{text}");
     assert!(
