@@ -248,6 +248,7 @@ mod tests {
             "PENNY_INGRESS_PUBLISH_TIMEOUT",
             "PENNY_INGRESS_MAX_IN_FLIGHT",
             "PENNY_INGRESS_BODY_READ_TIMEOUT",
+            "PENNY_INGRESS_VERIFY_THREADS",
             "PENNY_INGRESS_STREAM_DUPLICATE_WINDOW",
             "PENNY_LOG_FORMAT",
         ] {
