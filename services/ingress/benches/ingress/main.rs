@@ -160,7 +160,7 @@ async fn run() -> anyhow::Result<()> {
         minimal_pid: minimal.0.id(),
         ours,
         run_for: Duration::from_secs_f64(secs),
-        foreign: Vec::new(),
+        disturbances: Vec::new(),
         discarded: 0,
     };
 
@@ -315,7 +315,7 @@ async fn run() -> anyhow::Result<()> {
             "minimal_same_rate_runs": floors,
         },
         "penny_rejections_during_bench": rejected,
-        "foreign_cpu_share_per_phase": bench.foreign,
+        "disturbance_per_phase": bench.disturbances,
         "runs_discarded_as_disturbed": bench.discarded,
         "targets": { "over_bound_min": 0.8, "half_peak_p99_ms_max": 5.0, "met": targets_met },
     });

@@ -96,7 +96,7 @@ async fn profile(
     say(format!("PROFILE START pid={penny_pid}"));
     let cpu0 = quiet::cpu_seconds(penny_pid);
     let client0 = quiet::cpu_seconds(std::process::id());
-    let machine0 = quiet::cpu_jiffies();
+    let machine0 = quiet::CpuTimes::now();
     let p = load::closed_loop(
         penny_addr,
         PATH,
@@ -110,13 +110,14 @@ async fn profile(
         "  server CPU per request {:.1} µs",
         (quiet::cpu_seconds(penny_pid) - cpu0) * 1e6 / p.ok.max(1) as f64
     ));
-    if let (Some((b0, t0)), Some((b1, t1))) = (machine0, quiet::cpu_jiffies()) {
-        let jiffies = t1.saturating_sub(t0) as f64;
+    if let (Some(t0), Some(t1)) = (machine0, quiet::CpuTimes::now()) {
+        let d = t1.since(&t0);
+        let jiffies = d.total as f64;
         say(format!(
             "  load generator CPU per request {:.1} µs; machine busy {:.0}%, busy CPU per request {:.1} µs",
             (quiet::cpu_seconds(std::process::id()) - client0) * 1e6 / p.ok.max(1) as f64,
-            100.0 * b1.saturating_sub(b0) as f64 / jiffies.max(1.0),
-            b1.saturating_sub(b0) as f64 * 1e4 / p.ok.max(1) as f64,
+            100.0 * d.busy() as f64 / jiffies.max(1.0),
+            d.busy() as f64 * 1e4 / p.ok.max(1) as f64,
         ));
     }
     if std::env::var_os("PENNY_BENCH_WRAP").is_some() {

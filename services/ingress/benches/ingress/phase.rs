@@ -29,8 +29,8 @@ pub struct Bench {
     /// The benchmark's own processes (itself, both servers, nats-server).
     pub ours: Vec<u32>,
     pub run_for: Duration,
-    /// CPU share other processes took during each accepted timed phase.
-    pub foreign: Vec<f64>,
+    /// CPU share other processes (and interrupts) took during each accepted timed phase.
+    pub disturbances: Vec<quiet::Disturbance>,
     /// Runs discarded because other processes disturbed them.
     pub discarded: usize,
 }
@@ -81,13 +81,14 @@ impl Bench {
                 }
             };
             let cpu = (quiet::cpu_seconds(pid) - cpu0) * 1e6 / stats.ok.max(1) as f64;
-            let foreign = meter.foreign();
+            let seen = meter.disturbance();
+            let foreign = seen.foreign;
             let max_foreign = match load {
                 Load::Closed(_) => MAX_FOREIGN_CLOSED,
                 Load::Open(_) => MAX_FOREIGN_OPEN,
             };
             if foreign <= max_foreign || attempt == ATTEMPTS {
-                self.foreign.push(foreign);
+                self.disturbances.push(seen);
                 return Ok((stats, cpu));
             }
             say(format!(

@@ -5,27 +5,62 @@
 
 use std::time::Duration;
 
-/// (busy, total) jiffies over all CPUs from `/proc/stat`.
-pub fn cpu_jiffies() -> Option<(u64, u64)> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let line = stat.lines().next()?;
-    let fields: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    let total: u64 = fields.iter().take(8).sum();
-    let idle = fields.get(3)? + fields.get(4).unwrap_or(&0);
-    Some((total - idle, total))
+/// Machine-wide CPU time from the first line of `/proc/stat`, in jiffies (1/100 s per CPU).
+#[derive(Debug, Clone, Copy)]
+pub struct CpuTimes {
+    /// user + nice + system: time some process or kernel thread ran, and is charged to it.
+    pub tasks: u64,
+    /// irq + softirq: interrupt work charged to no process. On this benchmark that is almost
+    /// all the loopback network stack carrying its own traffic (several % of the machine at
+    /// 12k requests/s), so it must not count as another process disturbing the run.
+    pub interrupts: u64,
+    /// Time the hypervisor gave our virtual CPUs to someone else.
+    pub steal: u64,
+    /// Everything, idle included.
+    pub total: u64,
+}
+
+impl CpuTimes {
+    /// Reads `/proc/stat` (None where there is none).
+    pub fn now() -> Option<Self> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let line = stat.lines().next()?;
+        let f: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        let at = |i: usize| f.get(i).copied().unwrap_or(0);
+        Some(Self {
+            tasks: at(0) + at(1) + at(2),
+            interrupts: at(5) + at(6),
+            steal: at(7),
+            total: f.iter().take(8).sum(),
+        })
+    }
+
+    /// Busy time (everything but idle and iowait).
+    pub fn busy(&self) -> u64 {
+        self.tasks + self.interrupts + self.steal
+    }
+
+    /// What happened between `earlier` and `self`.
+    pub fn since(&self, earlier: &Self) -> Self {
+        Self {
+            tasks: self.tasks.saturating_sub(earlier.tasks),
+            interrupts: self.interrupts.saturating_sub(earlier.interrupts),
+            steal: self.steal.saturating_sub(earlier.steal),
+            total: self.total.saturating_sub(earlier.total),
+        }
+    }
 }
 
 /// Fraction of CPU time busy during `window`.
 pub async fn busy_fraction(window: Duration) -> Option<f64> {
-    let (b0, t0) = cpu_jiffies()?;
+    let t0 = CpuTimes::now()?;
     tokio::time::sleep(window).await;
-    let (b1, t1) = cpu_jiffies()?;
-    let total = t1.saturating_sub(t0);
-    (total > 0).then(|| b1.saturating_sub(b0) as f64 / total as f64)
+    let d = CpuTimes::now()?.since(&t0);
+    (d.total > 0).then(|| d.busy() as f64 / d.total as f64)
 }
 
 /// Kilobytes of dirty or under-writeback page cache (`/proc/meminfo`): the JetStream file
@@ -100,11 +135,20 @@ pub fn nats_pids(port: u16) -> Vec<u32> {
         .collect()
 }
 
+/// What a [`Meter`] saw over one phase, as shares of the machine.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Disturbance {
+    /// CPU that processes other than the benchmark's own took, plus steal by the hypervisor.
+    pub foreign: f64,
+    /// Interrupt time (the network stack carrying the benchmark's traffic), for the record.
+    pub interrupts: f64,
+}
+
 /// Measures the CPU other processes took while a phase ran.
 pub struct Meter {
     ours: Vec<u32>,
     start_ours: f64,
-    start: Option<(u64, u64)>,
+    start: Option<CpuTimes>,
 }
 
 impl Meter {
@@ -114,22 +158,26 @@ impl Meter {
         Self {
             ours,
             start_ours,
-            start: cpu_jiffies(),
+            start: CpuTimes::now(),
         }
     }
 
-    /// CPU taken by other processes since `start`, as a fraction of the machine.
-    pub fn foreign(&self) -> f64 {
-        let (Some((b0, t0)), Some((b1, t1))) = (self.start, cpu_jiffies()) else {
-            return 0.0;
+    /// What other processes and the hypervisor took since `start`.
+    pub fn disturbance(&self) -> Disturbance {
+        let (Some(t0), Some(t1)) = (self.start, CpuTimes::now()) else {
+            return Disturbance::default();
         };
-        let total = t1.saturating_sub(t0) as f64;
+        let d = t1.since(&t0);
+        let total = d.total as f64;
         if total <= 0.0 {
-            return 0.0;
+            return Disturbance::default();
         }
         let ours: f64 = self.ours.iter().map(|p| cpu_seconds(*p)).sum::<f64>() - self.start_ours;
-        let busy = b1.saturating_sub(b0) as f64;
         // jiffies are 1/100 s per CPU; `ours` is in CPU seconds.
-        ((busy - ours * 100.0) / total).max(0.0)
+        let others = (d.tasks as f64 - ours * 100.0).max(0.0);
+        Disturbance {
+            foreign: (others + d.steal as f64) / total,
+            interrupts: d.interrupts as f64 / total,
+        }
     }
 }
