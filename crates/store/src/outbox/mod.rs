@@ -12,14 +12,19 @@
 //! relay stalled for longer than the window between publish and mark can produce a duplicate,
 //! which consumers absorb because every handler is idempotent.
 //!
+//! The relay also deletes published rows once they are older than
+//! [`RelaySettings::keep_published`] (a day by default), so the table does not grow forever.
+//!
 //! Services add [`Migration`] to their own migrator and keep the table in their own database.
 
 mod enqueue;
 mod entity;
 mod migration;
+mod purge;
 mod relay;
 
 pub use enqueue::{OutboxMessage, enqueue};
 pub use entity::{ActiveModel, Column, Entity, Model};
 pub use migration::Migration;
-pub use relay::{OutboxRelay, RelayError, RelaySettings, pending_count, purge_published};
+pub use purge::{pending_count, purge_published};
+pub use relay::{OutboxRelay, RelayError, RelaySettings};

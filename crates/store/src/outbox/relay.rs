@@ -7,13 +7,14 @@ use bytes::Bytes;
 use chrono::Utc;
 use penny_bus::{PublishError, publish_durable};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
 };
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::entity::{Column, Entity, Model};
+use super::purge::PurgeSchedule;
 
 /// Knobs of the relay.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,12 @@ pub struct RelaySettings {
     pub ack_timeout: Duration,
     /// Longest pause between attempts while NATS or the database fails.
     pub max_backoff: Duration,
+    /// How long a published row is kept before the relay deletes it. Keep it well over the
+    /// stream's duplicate window: a row re-published after its first copy left the window
+    /// would be delivered twice.
+    pub keep_published: Duration,
+    /// How often the relay deletes published rows older than `keep_published`.
+    pub purge_interval: Duration,
 }
 
 impl Default for RelaySettings {
@@ -36,6 +43,8 @@ impl Default for RelaySettings {
             poll_interval: Duration::from_secs(1),
             ack_timeout: Duration::from_secs(5),
             max_backoff: Duration::from_secs(30),
+            keep_published: Duration::from_secs(24 * 3600),
+            purge_interval: Duration::from_secs(3600),
         }
     }
 }
@@ -88,12 +97,16 @@ impl OutboxRelay {
 
     /// Relays until `shutdown` is cancelled: a round whenever poked, every `poll_interval`,
     /// and right away while full batches keep coming; failures back off exponentially up to
-    /// `max_backoff` and never skip a row.
+    /// `max_backoff` and never skip a row. Every `purge_interval` it also deletes the rows
+    /// published more than `keep_published` ago, so the table holds only recent history.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) {
         let first_backoff = Duration::from_millis(100);
         let mut backoff = first_backoff;
+        let mut purge =
+            PurgeSchedule::new(self.settings.keep_published, self.settings.purge_interval);
         tracing::info!("outbox relay started");
         while !shutdown.is_cancelled() {
+            purge.run_if_due(&self.db).await;
             let pause = match self.relay_once().await {
                 Ok(n) if n as u64 >= self.settings.batch_size => {
                     backoff = first_backoff;
@@ -210,29 +223,4 @@ async fn record_attempt(db: &DatabaseConnection, id: i64) {
     if let Err(error) = result {
         tracing::warn!(id, %error, "could not count the failed attempt");
     }
-}
-
-/// Deletes rows published more than `older_than` ago; returns how many. Run it now and then
-/// (keep well over the stream's duplicate window, e.g. a day).
-pub async fn purge_published<C: ConnectionTrait>(
-    db: &C,
-    older_than: Duration,
-) -> Result<u64, DbErr> {
-    let age = chrono::Duration::from_std(older_than)
-        .map_err(|err| DbErr::Custom(format!("purge age out of range: {err}")))?;
-    let cutoff = Utc::now() - age;
-    let result = Entity::delete_many()
-        .filter(Column::PublishedAt.is_not_null())
-        .filter(Column::PublishedAt.lt(cutoff))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
-}
-
-/// Number of rows not yet published (a health signal: it should hover near zero).
-pub async fn pending_count<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
-    Entity::find()
-        .filter(Column::PublishedAt.is_null())
-        .count(db)
-        .await
 }

@@ -11,8 +11,8 @@ use penny_store::outbox::{
 };
 use penny_testkit::NatsServer;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, TransactionTrait, sea_query::Expr,
 };
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -52,6 +52,7 @@ fn settings() -> RelaySettings {
         poll_interval: Duration::from_millis(200),
         ack_timeout: Duration::from_millis(800),
         max_backoff: Duration::from_millis(200),
+        ..RelaySettings::default()
     }
 }
 
@@ -303,4 +304,74 @@ async fn purge_removes_only_old_published_rows() {
         .map(|r| r.id)
         .collect();
     assert_eq!(left, vec![2, 3, 4], "recent and pending rows stay");
+}
+
+async fn the_running_relay_deletes_rows_once_past_their_keep_time(test_db: TestDb) {
+    let mut env = env(test_db).await;
+    let token = CancellationToken::new();
+    let relay = OutboxRelay::new(env.db.clone(), env.js.clone(), Arc::new(Notify::new()))
+        .with_settings(RelaySettings {
+            keep_published: Duration::from_millis(300),
+            purge_interval: Duration::from_millis(100),
+            ..settings()
+        });
+    // NATS is down first: the pending rows must outlive any number of purges.
+    env.nats.stop().unwrap();
+    for n in 0..5 {
+        enqueue(&env.db, event(n)).await.unwrap();
+    }
+    let running = tokio::spawn(relay.run_until_stopped(token.clone()));
+    // Each failed round counts an attempt on the first row and is preceded by a purge when one
+    // is due (every 100 ms; rounds back off 100, 200, 200 ms): four attempts mean purges ran
+    // after the rows were older than keep_published.
+    let db = env.db.clone();
+    penny_testkit::poll_until(Duration::from_secs(20), || {
+        let db = db.clone();
+        async move {
+            outbox::Entity::find()
+                .order_by_asc(outbox::Column::Id)
+                .one(&db)
+                .await
+                .unwrap()
+                .is_some_and(|row| row.attempts >= 4)
+        }
+    })
+    .await
+    .expect("the relay keeps retrying while NATS is down");
+    assert_eq!(
+        outbox::Entity::find().count(&env.db).await.unwrap(),
+        5,
+        "pending rows are never purged"
+    );
+
+    env.nats.restart().await.unwrap();
+    let db = env.db.clone();
+    penny_testkit::poll_until(Duration::from_secs(20), || {
+        let db = db.clone();
+        async move { outbox::Entity::find().count(&db).await.unwrap() == 0 }
+    })
+    .await
+    .expect("published rows are deleted after keep_published");
+    token.cancel();
+    running.await.unwrap();
+    let payloads: Vec<String> = stream_messages(&env.js)
+        .await
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let expected: Vec<String> = (0..5).map(|n| format!("event-{n}")).collect();
+    assert_eq!(
+        payloads, expected,
+        "each message published once before its row went"
+    );
+}
+
+#[tokio::test]
+async fn relay_purges_sqlite() {
+    the_running_relay_deletes_rows_once_past_their_keep_time(TestDb::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn relay_purges_postgres() {
+    the_running_relay_deletes_rows_once_past_their_keep_time(TestDb::postgres().await).await;
 }
