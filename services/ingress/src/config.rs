@@ -9,7 +9,7 @@ use clap::{Args, Parser};
 use penny_bus::StreamSettings;
 use penny_config::{NatsArgs, PlaidArgs, TelemetryArgs, parse_duration};
 
-use crate::verify::{FreshnessSettings, KeyCacheSettings};
+use crate::verify::{FreshnessSettings, KeyCacheSettings, VerifyMode};
 
 /// Everything `penny-ingress` can be told.
 #[derive(Parser, Debug, Clone, PartialEq)]
@@ -88,9 +88,11 @@ pub struct IngressArgs {
     #[arg(long, env = "PENNY_INGRESS_KEY_FETCH_BURST", default_value_t = 10)]
     pub key_fetch_burst: u32,
 
-    /// Threads that check webhook signatures, off the async workers (0: one per core).
-    #[arg(long, env = "PENNY_INGRESS_VERIFY_THREADS", default_value_t = 0)]
-    pub verify_threads: usize,
+    /// Where webhook signatures are checked: `0` on the async workers, `n` on n threads of
+    /// their own, `auto` inline when this machine verifies in at most 60 µs, else one thread
+    /// per core (the hand-off costs less than a slow verify blocking I/O).
+    #[arg(long, env = "PENNY_INGRESS_VERIFY_THREADS", default_value = "auto")]
+    pub verify_threads: VerifyMode,
 
     /// Longest wait for the stream's PubAck before answering 503 (well under Plaid's 10 s).
     #[arg(long, env = "PENNY_INGRESS_PUBLISH_TIMEOUT", default_value = "2s", value_parser = parse_duration)]
@@ -141,7 +143,7 @@ impl Default for IngressArgs {
             key_negative_capacity: 10_000,
             key_fetch_rate: 2.0,
             key_fetch_burst: 10,
-            verify_threads: 0,
+            verify_threads: VerifyMode::Auto,
             publish_timeout: Duration::from_secs(2),
             max_in_flight: 1024,
             readiness_interval: Duration::from_secs(1),

@@ -4,6 +4,7 @@
 //! signature itself is checked on the threads of a [`pool`], off the async workers.
 
 mod keys;
+mod mode;
 mod negative;
 mod plaid;
 mod pool;
@@ -25,6 +26,7 @@ pub use source::{FetchError, KeySource, VerificationKey};
 
 use crate::error::Rejection;
 use keys::LookupError;
+pub use mode::VerifyMode;
 use pool::VerifyPool;
 
 /// Freshness rules for `iat`.
@@ -59,25 +61,34 @@ pub struct Verified {
 pub struct Verifier {
     keys: Arc<KeyCache>,
     freshness: FreshnessSettings,
-    pool: Arc<VerifyPool>,
+    /// `None`: signatures are checked on the async workers.
+    pool: Option<Arc<VerifyPool>>,
 }
 
 impl Verifier {
-    /// A verifier using `keys` and the `freshness` rules, checking signatures on
-    /// `verify_threads` threads of its own (0: one per core).
+    /// A verifier using `keys` and the `freshness` rules, checking signatures where `mode`
+    /// says (`Auto` is resolved here, by timing a verify).
     pub fn new(
         keys: Arc<KeyCache>,
         freshness: FreshnessSettings,
-        verify_threads: usize,
+        mode: VerifyMode,
     ) -> std::io::Result<Self> {
-        let threads = match verify_threads {
-            0 => std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
-            n => n,
+        let (mode, cost) = mode.resolve();
+        let cost_us = cost.map(|c| c.as_secs_f64() * 1e6);
+        let pool = match mode {
+            VerifyMode::Pool(threads) => {
+                tracing::info!(threads, verify_cost_us = ?cost_us, "signatures checked on a thread pool");
+                Some(Arc::new(VerifyPool::start(threads)?))
+            }
+            VerifyMode::Inline | VerifyMode::Auto => {
+                tracing::info!(verify_cost_us = ?cost_us, "signatures checked on the async workers");
+                None
+            }
         };
         Ok(Self {
             keys,
             freshness,
-            pool: Arc::new(VerifyPool::start(threads)?),
+            pool,
         })
     }
 
@@ -102,11 +113,16 @@ impl Verifier {
             return Err(Rejection::KeyExpired);
         }
         let signature = token::signature(&raw).ok_or(Rejection::BadSignature)?;
-        let valid = self
-            .pool
-            .verify(Arc::clone(&key), raw.signing_input.as_bytes(), signature)
-            .await
-            .map_err(|_| Rejection::VerifierUnavailable)?;
+        let valid = match &self.pool {
+            Some(pool) => pool
+                .verify(Arc::clone(&key), raw.signing_input.as_bytes(), signature)
+                .await
+                .map_err(|_| Rejection::VerifierUnavailable)?,
+            None => key
+                .public
+                .verify_sig(raw.signing_input.as_bytes(), &signature)
+                .is_ok(),
+        };
         if !valid {
             return Err(Rejection::BadSignature);
         }

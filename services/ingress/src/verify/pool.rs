@@ -1,15 +1,11 @@
 //! Signature checks on threads of their own.
 //!
-//! An ES256 verify is about 60 to 90 µs of CPU that never yields. Run on the async workers, it
-//! holds up everything queued behind it there: the bytes of other requests, the PubAcks
-//! async-nats is waiting to read, the responses to write. Under a burst the I/O path then waits
-//! behind a backlog of verifies and latency grows with it. Here the workers only hand the check
-//! to a small pool (one thread per core by default) and await the answer; they stay free for
-//! I/O, which the kernel schedules promptly because those threads mostly sleep. An A/B of the
-//! release builds (`PENNY_BENCH_AB`, `PENNY_BENCH_OPEN_RATES`; 2 vCPUs shared with nats-server
-//! and the load generator) measured the same throughput at concurrency 64 (9.2k/s against
-//! 9.3k/s), 2.6 µs more CPU per webhook, and at 5,000 webhooks/s a p99 of 4.6 to 11.5 ms (median
-//! of four runs about 4.9 ms) against 8.7 to 16 ms (about 10 ms) with the checks on the workers.
+//! Where a P-256 verify is slow (94 µs on one machine we measured), running it on the async
+//! workers holds up everything queued behind it there: the bytes of other requests, the
+//! PubAcks async-nats is waiting to read, the responses to write. Here the workers only hand
+//! the check to a small pool and await the answer; they stay free for I/O, which the kernel
+//! schedules promptly because those threads mostly sleep. Whether that hand-off is worth its
+//! cost depends on the machine: see [`super::mode`].
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, PoisonError};

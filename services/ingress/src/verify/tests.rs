@@ -245,6 +245,10 @@ async fn unusable_keys_are_refused() {
 }
 
 async fn verifier_with(keys: &[&TestKey]) -> Verifier {
+    verifier_in(VerifyMode::Pool(1), keys).await
+}
+
+async fn verifier_in(mode: VerifyMode, keys: &[&TestKey]) -> Verifier {
     let source = Arc::new(MemorySource::default());
     for k in keys {
         source
@@ -254,14 +258,23 @@ async fn verifier_with(keys: &[&TestKey]) -> Verifier {
             .insert(k.jwk.kid.clone(), k.jwk.clone());
     }
     let (cache, _) = cache(&source, KeyCacheSettings::default());
-    Verifier::new(cache, FreshnessSettings::default(), 1).unwrap()
+    Verifier::new(cache, FreshnessSettings::default(), mode).unwrap()
 }
 
 #[tokio::test]
-async fn verifier_accepts_a_good_token_and_rejects_each_defect() {
+async fn on_a_pool_the_verifier_accepts_a_good_token_and_rejects_each_defect() {
+    accepts_a_good_token_and_rejects_each_defect(VerifyMode::Pool(1)).await;
+}
+
+#[tokio::test]
+async fn inline_the_verifier_accepts_a_good_token_and_rejects_each_defect() {
+    accepts_a_good_token_and_rejects_each_defect(VerifyMode::Inline).await;
+}
+
+async fn accepts_a_good_token_and_rejects_each_defect(mode: VerifyMode) {
     let key = test_key("k1");
     let other = test_key("k1");
-    let verifier = verifier_with(&[&key]).await;
+    let verifier = verifier_in(mode, &[&key]).await;
     let body = br#"{"webhook_type":"AUTH"}"#;
     let good = serde_json::json!({"iat": NOW, "request_body_sha256": body_hash(body)});
     let check = |token: String, body: &'static [u8]| {
