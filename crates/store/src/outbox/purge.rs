@@ -11,8 +11,8 @@ use tokio::time::Instant;
 
 use super::entity::{Column, Entity};
 
-/// Deletes rows published more than `older_than` ago; returns how many. Run it now and then
-/// (keep well over the stream's duplicate window, e.g. a day).
+/// Deletes rows published more than `older_than` ago; returns how many. The running relay
+/// calls it every `purge_interval`; keep `older_than` well over the stream's duplicate window.
 pub async fn purge_published<C: ConnectionTrait>(
     db: &C,
     older_than: Duration,

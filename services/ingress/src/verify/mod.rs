@@ -1,7 +1,8 @@
 //! Verification of Plaid's `Plaid-Verification` header (plaid-api.md §5): ES256 pinned, key by
 //! `kid` from a cache in front of `/webhook_verification_key/get`, key not expired, `iat` fresh,
 //! and the SHA-256 of the exact body bytes equal (constant time) to `request_body_sha256`. The
-//! signature itself is checked on the threads of a [`pool`], off the async workers.
+//! signature itself is checked on the async workers or on the threads of a [`pool`], as
+//! [`VerifyMode`] says.
 
 mod keys;
 mod mode;
@@ -67,23 +68,20 @@ pub struct Verifier {
 
 impl Verifier {
     /// A verifier using `keys` and the `freshness` rules, checking signatures where `mode`
-    /// says (`Auto` is resolved here, by timing a verify).
+    /// says (`Auto` is decided here, by timing a verify).
     pub fn new(
         keys: Arc<KeyCache>,
         freshness: FreshnessSettings,
         mode: VerifyMode,
     ) -> std::io::Result<Self> {
-        let (mode, cost) = mode.resolve();
+        let (threads, cost) = mode.threads();
         let cost_us = cost.map(|c| c.as_secs_f64() * 1e6);
-        let pool = match mode {
-            VerifyMode::Pool(threads) => {
-                tracing::info!(threads, verify_cost_us = ?cost_us, "signatures checked on a thread pool");
-                Some(Arc::new(VerifyPool::start(threads)?))
-            }
-            VerifyMode::Inline | VerifyMode::Auto => {
-                tracing::info!(verify_cost_us = ?cost_us, "signatures checked on the async workers");
-                None
-            }
+        let pool = if threads == 0 {
+            tracing::info!(verify_cost_us = ?cost_us, "signatures checked on the async workers");
+            None
+        } else {
+            tracing::info!(threads, verify_cost_us = ?cost_us, "signatures checked on a thread pool");
+            Some(Arc::new(VerifyPool::start(threads)?))
         };
         Ok(Self {
             keys,

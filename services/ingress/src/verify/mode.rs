@@ -67,18 +67,20 @@ impl std::fmt::Display for VerifyMode {
 }
 
 impl VerifyMode {
-    /// The mode to run: `Auto` decided by timing this machine (one thread per core when the
-    /// pool wins), the others as given. Also returns the measured cost, when measured.
-    pub fn resolve(self) -> (Self, Option<Duration>) {
+    /// How many verification threads to start (0: check on the async workers), `Auto` decided
+    /// by timing this machine (one thread per core when the pool wins). Also returns the
+    /// measured cost, when measured.
+    pub fn threads(self) -> (usize, Option<Duration>) {
         match self {
             Self::Auto => match verify_cost() {
-                Some(cost) if cost <= INLINE_MAX => (Self::Inline, Some(cost)),
+                Some(cost) if cost <= INLINE_MAX => (0, Some(cost)),
                 cost => {
                     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-                    (Self::Pool(cores), cost)
+                    (cores, cost)
                 }
             },
-            other => (other, None),
+            Self::Inline => (0, None),
+            Self::Pool(n) => (n, None),
         }
     }
 }
@@ -133,14 +135,13 @@ mod tests {
             cost > Duration::from_micros(1) && cost < Duration::from_secs(1),
             "{cost:?}"
         );
-        let (mode, measured) = VerifyMode::Auto.resolve();
+        let (threads, measured) = VerifyMode::Auto.threads();
         assert!(measured.is_some());
-        match mode {
-            VerifyMode::Inline => assert!(measured <= Some(INLINE_MAX)),
-            VerifyMode::Pool(n) => assert!(n >= 1 && measured > Some(INLINE_MAX)),
-            VerifyMode::Auto => panic!("auto must resolve to a concrete mode"),
+        match threads {
+            0 => assert!(measured <= Some(INLINE_MAX)),
+            n => assert!(n >= 1 && measured > Some(INLINE_MAX)),
         }
-        assert_eq!(VerifyMode::Pool(2).resolve(), (VerifyMode::Pool(2), None));
-        assert_eq!(VerifyMode::Inline.resolve(), (VerifyMode::Inline, None));
+        assert_eq!(VerifyMode::Pool(2).threads(), (2, None));
+        assert_eq!(VerifyMode::Inline.threads(), (0, None));
     }
 }
