@@ -12,12 +12,14 @@
 //! generator keeps HTTP/1.1 connections alive. Every closed-loop configuration runs
 //! `PENNY_BENCH_ROUNDS` times (default 5, penny and (b) alternating) and the medians are
 //! reported; each timed phase waits for a quiet machine first. Finally penny runs open loop at
-//! half its peak rate for p99. Results go to `bench/results/ingress.json` at the workspace root.
+//! half its peak rate for p99. Results go to `bench/results/ingress.json` at the workspace root,
+//! and a summary line of every complete run to `bench/results/ingress-history.jsonl`.
 //!
 //! `PENNY_BENCH_SECS` (default 3) sets the length of each closed-loop run. See [`modes`] for the
 //! exploration aids (A/B comparison of builds, profiling).
 
 mod baselines;
+mod history;
 mod load;
 mod modes;
 mod phase;
@@ -346,5 +348,8 @@ fn write_report(report: &Value) -> anyhow::Result<()> {
     let path = dir.join("ingress.json");
     std::fs::write(&path, serde_json::to_string_pretty(report)?)?;
     say(format!("wrote {}", path.canonicalize()?.display()));
+    let summary = history::summary(report);
+    history::append(&dir, &summary)?;
+    say(format!("appended to {}: {summary}", history::FILE));
     Ok(())
 }

@@ -1,0 +1,57 @@
+//! The run log: every complete run appends one line to `bench/results/ingress-history.jsonl`
+//! (when, which commit, the machine's verify cost, the two target figures, met or not), so
+//! whether the targets hold from run to run is on record, not only the latest run.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+/// File name of the run log, next to `ingress.json`.
+pub const FILE: &str = "ingress-history.jsonl";
+
+/// The summary line of `report` (the full `ingress.json` document).
+pub fn summary(report: &Value) -> Value {
+    let field = |pointer: &str| report.pointer(pointer).cloned().unwrap_or(Value::Null);
+    json!({
+        "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "commit": git(&["rev-parse", "--short=12", "HEAD"]),
+        "uncommitted_changes": git(&["status", "--porcelain", "--untracked-files=no"])
+            .map(|s| !s.is_empty()),
+        "cores": field("/machine/cores"),
+        "c_cpu_us_per_verify": field("/baselines/c_cpu_us_per_verify"),
+        "bound_per_sec": field("/baselines/bound_per_sec"),
+        "penny_peak_per_sec": field("/penny_peak_per_sec"),
+        "penny_over_bound": field("/ratios/penny_over_bound"),
+        "half_peak_rate": field("/open_loop_half_peak/target_rate"),
+        "half_peak_p99_ms_median": field("/open_loop_half_peak/p99_ms_median"),
+        "half_peak_p99_ms_runs": report
+            .pointer("/open_loop_half_peak/runs")
+            .and_then(Value::as_array)
+            .map(|runs| runs.iter().map(|r| r["p99_ms"].clone()).collect::<Vec<_>>()),
+        "met": field("/targets/met"),
+    })
+}
+
+/// Appends `summary` as one line to the run log in `dir`.
+pub fn append(dir: &Path, summary: &Value) -> anyhow::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(FILE))?;
+    writeln!(file, "{}", serde_json::to_string(summary)?)?;
+    Ok(())
+}
+
+/// Output of `git <args>` in this crate's directory, trimmed; `None` outside a checkout.
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
