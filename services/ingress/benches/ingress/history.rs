@@ -17,8 +17,7 @@ pub fn summary(report: &Value) -> Value {
     json!({
         "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "commit": git(&["rev-parse", "--short=12", "HEAD"]),
-        "uncommitted_changes": git(&["status", "--porcelain", "--untracked-files=no"])
-            .map(|s| !s.is_empty()),
+        "uncommitted_changes": uncommitted_changes(),
         "cores": field("/machine/cores"),
         "c_cpu_us_per_verify": field("/baselines/c_cpu_us_per_verify"),
         "bound_per_sec": field("/baselines/bound_per_sec"),
@@ -42,6 +41,19 @@ pub fn append(dir: &Path, summary: &Value) -> anyhow::Result<()> {
         .open(dir.join(FILE))?;
     writeln!(file, "{}", serde_json::to_string(summary)?)?;
     Ok(())
+}
+
+/// Whether tracked files other than the results (which `just bench` itself rewrites before this
+/// bench runs) differ from `HEAD`; `None` outside a checkout. Porcelain paths are relative to
+/// the repository root.
+fn uncommitted_changes() -> Option<bool> {
+    let status = git(&["status", "--porcelain", "--untracked-files=no"])?;
+    Some(status.lines().any(|line| {
+        !line
+            .get(3..)
+            .unwrap_or_default()
+            .starts_with("bench/results/")
+    }))
 }
 
 /// Output of `git <args>` in this crate's directory, trimmed; `None` outside a checkout.
