@@ -1,5 +1,6 @@
 //! The run log: every complete run appends one line to `bench/results/ingress-history.jsonl`
-//! (when, which commit, the machine's verify cost, the two target figures, met or not), so
+//! (when, which commit, the machine's verify cost, the two target figures, the half-peak p99s
+//! with Poisson arrivals and of (b) at half its own peak, met or not), so
 //! whether the targets hold from run to run is on record, not only the latest run.
 
 use std::io::Write as _;
@@ -25,12 +26,26 @@ pub fn summary(report: &Value) -> Value {
         "penny_over_bound": field("/ratios/penny_over_bound"),
         "half_peak_rate": field("/open_loop_half_peak/target_rate"),
         "half_peak_p99_ms_median": field("/open_loop_half_peak/p99_ms_median"),
-        "half_peak_p99_ms_runs": report
-            .pointer("/open_loop_half_peak/runs")
-            .and_then(Value::as_array)
-            .map(|runs| runs.iter().map(|r| r["p99_ms"].clone()).collect::<Vec<_>>()),
+        "half_peak_p99_ms_runs":
+            p99s(report, "/open_loop_half_peak/millisecond_ticks/penny/runs"),
+        "half_peak_minimal_at_half_its_peak_p99_ms_median":
+            field("/open_loop_half_peak/minimal_at_half_its_peak_p99_ms_median"),
+        "half_peak_poisson_p99_ms_median": field("/open_loop_half_peak/poisson_p99_ms_median"),
+        "half_peak_poisson_p99_ms_runs": p99s(report, "/open_loop_half_peak/poisson/penny/runs"),
+        "half_peak_poisson_minimal_at_half_its_peak_p99_ms_median":
+            field("/open_loop_half_peak/poisson_minimal_at_half_its_peak_p99_ms_median"),
         "met": field("/targets/met"),
     })
+}
+
+/// The `p99_ms` of each run in the array at `pointer`.
+fn p99s(report: &Value, pointer: &str) -> Value {
+    report
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .map_or(Value::Null, |runs| {
+            runs.iter().map(|r| r["p99_ms"].clone()).collect()
+        })
 }
 
 /// Appends `summary` as one line to the run log in `dir`.

@@ -1,6 +1,6 @@
 //! The HTTP load generator: keep-alive hyper HTTP/1.1 connections, closed loop at a fixed
-//! concurrency or open loop at a fixed rate (latency measured from the scheduled send time, so
-//! queueing is not hidden).
+//! concurrency or open loop at a fixed mean rate (latency measured from the scheduled send time,
+//! so queueing is not hidden; see [`crate::arrivals`] for how sends are spaced).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,6 +13,8 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::Request;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
+
+use crate::arrivals::{self, Arrivals};
 
 /// One prepared request: body and optional `Plaid-Verification`.
 #[derive(Clone)]
@@ -155,63 +157,64 @@ pub async fn closed_loop(
     Ok(RunStats::from(all, ok, errors, finished - started))
 }
 
-/// Open loop at `rate` requests/s over `connections` keep-alive connections: request `i` is due
-/// at `start + i / rate`. When its connection is still busy at that moment, its latency counts
-/// from `due` (so a slow server shows up as latency, not as a lower send rate); when the
-/// connection is idle, from the actual send (the timer wakes up to 1 ms late).
+/// Open loop at a mean of `rate` requests/s over `connections` keep-alive connections, request
+/// `i` due at its time in the `arrivals` schedule and sent on connection `i % connections`. When
+/// its connection is still busy at that moment, its latency counts from `due` (so a slow server
+/// shows up as latency, not as a lower send rate); when the connection is idle, from the actual
+/// send (the timer or the pacer may wake up late; that is the load generator, not the server).
 pub async fn open_loop(
     addr: SocketAddr,
     path: &'static str,
     requests: Arc<Vec<Prepared>>,
     rate: f64,
     connections: usize,
+    arrivals: Arrivals,
 ) -> anyhow::Result<RunStats> {
     let host = addr.to_string();
     let mut senders = Vec::with_capacity(connections);
     for _ in 0..connections {
         senders.push(connect(addr).await?);
     }
-    let started = Instant::now() + Duration::from_millis(20);
     let total = requests.len();
-    let workers = senders.into_iter().enumerate().map(|(w, mut sender)| {
-        let requests = Arc::clone(&requests);
-        let host = host.clone();
-        tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(total / connections + 1);
-            let (mut ok, mut errors) = (0u64, 0u64);
-            let mut i = w;
-            let mut idle_since = started;
-            while i < total {
-                let due = started + Duration::from_secs_f64(i as f64 / rate);
-                tokio::time::sleep_until(due.into()).await;
-                // If the connection was idle at `due`, the gap until now is the timer's 1 ms
-                // granularity, not the server: measure from now. If it was still busy with the
-                // previous request, the request queued behind the server: measure from `due`.
-                let measured_from = if idle_since <= due {
-                    Instant::now()
-                } else {
-                    due
-                };
-                match send_one(&mut sender, &host, path, &requests[i]).await {
-                    Ok(true) => ok += 1,
-                    Ok(false) => errors += 1,
-                    Err(_) => {
-                        errors += 1;
-                        match connect(addr).await {
-                            Ok(s) => sender = s,
-                            Err(_) => break,
+    let due = Arc::new(arrivals.schedule(total, rate));
+    let started = Instant::now() + Duration::from_millis(20);
+    let feeds = arrivals::feeds(arrivals, &due, started, connections)?;
+    let workers = senders
+        .into_iter()
+        .zip(feeds)
+        .map(|(mut sender, mut feed)| {
+            let requests = Arc::clone(&requests);
+            let due = Arc::clone(&due);
+            let host = host.clone();
+            tokio::spawn(async move {
+                let mut lat = Vec::with_capacity(total / connections + 1);
+                let (mut ok, mut errors) = (0u64, 0u64);
+                let mut idle_since = started;
+                while let Some((i, due_at)) = feed.next(&due, started).await {
+                    let measured_from = if idle_since <= due_at {
+                        Instant::now()
+                    } else {
+                        due_at
+                    };
+                    match send_one(&mut sender, &host, path, &requests[i]).await {
+                        Ok(true) => ok += 1,
+                        Ok(false) => errors += 1,
+                        Err(_) => {
+                            errors += 1;
+                            match connect(addr).await {
+                                Ok(s) => sender = s,
+                                Err(_) => break,
+                            }
                         }
                     }
+                    idle_since = Instant::now();
+                    lat.push(
+                        u32::try_from((idle_since - measured_from).as_micros()).unwrap_or(u32::MAX),
+                    );
                 }
-                idle_since = Instant::now();
-                lat.push(
-                    u32::try_from((idle_since - measured_from).as_micros()).unwrap_or(u32::MAX),
-                );
-                i += connections;
-            }
-            (lat, ok, errors, Instant::now())
-        })
-    });
+                (lat, ok, errors, Instant::now())
+            })
+        });
     let results = futures::future::join_all(workers).await;
     let mut all = Vec::new();
     let (mut ok, mut errors) = (0, 0);

@@ -12,13 +12,17 @@
 //! generator keeps HTTP/1.1 connections alive. Every closed-loop configuration runs
 //! `PENNY_BENCH_ROUNDS` times (default 5, penny and (b) alternating) and the medians are
 //! reported; each timed phase waits for a quiet machine first. Finally penny runs open loop at
-//! half its peak rate for p99. Results go to `bench/results/ingress.json` at the workspace root,
-//! and a summary line of every complete run to `bench/results/ingress-history.jsonl`.
+//! half its peak rate for p99, at a steady rate (the target) and with Poisson arrivals (see
+//! [`arrivals`]), each time beside (b) at half of its own peak. Results go to `bench/results/ingress.json`
+//! at the workspace root, and a summary line of every complete run to
+//! `bench/results/ingress-history.jsonl`.
 //!
 //! `PENNY_BENCH_SECS` (default 3) sets the length of each closed-loop run. See [`modes`] for the
 //! exploration aids (A/B comparison of builds, profiling).
 
+mod arrivals;
 mod baselines;
+mod half_peak;
 mod history;
 mod load;
 mod modes;
@@ -34,6 +38,7 @@ use async_nats::jetstream;
 use penny_testkit::{NatsServer, SandboxServer, free_port};
 use serde_json::{Value, json};
 
+use arrivals::Arrivals;
 use load::RunStats;
 use phase::{Bench, Load};
 
@@ -263,28 +268,14 @@ async fn run() -> anyhow::Result<()> {
         best_penny / bound
     ));
 
-    // Open loop at half of penny's peak, with (b) at the same rate as the floor of this
-    // machine and nats-server.
+    // Open loop at half of penny's peak (the target: a steady rate), and the same with Poisson
+    // arrivals; each beside (b) at half of its own peak (see `half_peak` and `arrivals`).
     let rate = best_penny / 2.0;
-    let n = (rate * open_secs()) as usize;
-    let (mut halves, mut floors) = (Vec::new(), Vec::new());
-    for r in 0..rounds {
-        let (half, _) = bench
-            .phase(true, &format!("half-{r}"), Load::Open(rate), n)
-            .await?;
-        row(&format!("penny open loop {rate:.0}/s"), &half);
-        halves.push(half);
-        let (floor, _) = bench
-            .phase(false, &format!("half-min-{r}"), Load::Open(rate), n)
-            .await?;
-        row(&format!("(b) open loop {rate:.0}/s"), &floor);
-        floors.push(floor);
-    }
-    let half_p99 = median(halves.iter().map(|h| h.p99_ms).collect());
-    let floor_p99 = median(floors.iter().map(|h| h.p99_ms).collect());
-    say(format!(
-        "half-peak p99 (median of {rounds}): penny {half_p99:.2} ms, (b) at the same rate {floor_p99:.2} ms"
-    ));
+    let minimal_rate = best_minimal / 2.0;
+    let ticks = Arrivals::MillisecondTicks;
+    let steady = half_peak::run(&mut bench, rate, minimal_rate, rounds, ticks).await?;
+    let poisson = half_peak::run(&mut bench, rate, minimal_rate, rounds, Arrivals::Poisson).await?;
+    let half_p99 = steady.p99_ms;
 
     let rejected = penny_rejections(&bench.http, penny_addr).await?;
     let over_bound = best_penny / bound;
@@ -311,10 +302,13 @@ async fn run() -> anyhow::Result<()> {
         "closed_loop": per_concurrency,
         "open_loop_half_peak": {
             "target_rate": rate,
+            "target_arrivals": ticks,
             "p99_ms_median": half_p99,
-            "runs": halves,
-            "minimal_same_rate_p99_ms_median": floor_p99,
-            "minimal_same_rate_runs": floors,
+            "minimal_at_half_its_peak_p99_ms_median": steady.minimal_p99_ms,
+            "poisson_p99_ms_median": poisson.p99_ms,
+            "poisson_minimal_at_half_its_peak_p99_ms_median": poisson.minimal_p99_ms,
+            "millisecond_ticks": steady.report,
+            "poisson": poisson.report,
         },
         "penny_rejections_during_bench": rejected,
         "disturbance_per_phase": bench.disturbances,

@@ -9,7 +9,8 @@
 //!   request; `PENNY_BENCH_WRAP="valgrind --tool=callgrind"`
 //!   starts penny under a wrapper, `PENNY_BENCH_PROFILE_REQUESTS` bounds the run.
 //! * `PENNY_BENCH_OPEN_RATES=r1,r2,...`: open-loop latency of penny and of the minimal baseline
-//!   at each rate (`PENNY_BENCH_OPEN_MINIMAL_ONLY` skips penny).
+//!   at each rate (`PENNY_BENCH_OPEN_MINIMAL_ONLY` skips penny; `PENNY_BENCH_OPEN_ARRIVALS=poisson`
+//!   sends them as a Poisson process instead of at a steady rate in 1 ms ticks).
 //! * `PENNY_BENCH_PENNY_BIN=path`: any mode runs that penny-ingress build instead of this one.
 
 use std::net::SocketAddr;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use async_nats::jetstream;
 use penny_testkit::{NatsServer, free_port};
 
+use crate::arrivals::Arrivals;
 use crate::{OPEN_LOOP_CONNECTIONS, PATH, QUIET_WAIT, load, median, purge, quiet, row, say, setup};
 
 /// Runs the exploration mode selected by the environment, if any.
@@ -55,6 +57,8 @@ async fn open_sweep(
     minimal_addr: SocketAddr,
     rates: &str,
 ) -> anyhow::Result<()> {
+    let arrivals = Arrivals::from_env();
+    say(format!("open-loop arrivals: {arrivals:?}"));
     for rate in rates
         .split(',')
         .filter_map(|r| r.trim().parse::<f64>().ok())
@@ -64,7 +68,15 @@ async fn open_sweep(
         let set = setup::sign_all(http, sandbox_url, setup::bodies(&format!("omin-{rate}"), n));
         let set = Arc::new(set.await?);
         quiet::wait_for_quiet(QUIET_WAIT).await;
-        let b = load::open_loop(minimal_addr, PATH, set, rate, OPEN_LOOP_CONNECTIONS).await?;
+        let b = load::open_loop(
+            minimal_addr,
+            PATH,
+            set,
+            rate,
+            OPEN_LOOP_CONNECTIONS,
+            arrivals,
+        )
+        .await?;
         row(&format!("(b) open loop {rate:.0}/s"), &b);
         if std::env::var_os("PENNY_BENCH_OPEN_MINIMAL_ONLY").is_some() {
             continue;
@@ -73,8 +85,15 @@ async fn open_sweep(
         let set =
             setup::sign_all(http, sandbox_url, setup::bodies(&format!("open-{rate}"), n)).await?;
         quiet::wait_for_quiet(QUIET_WAIT).await;
-        let p =
-            load::open_loop(penny_addr, PATH, Arc::new(set), rate, OPEN_LOOP_CONNECTIONS).await?;
+        let p = load::open_loop(
+            penny_addr,
+            PATH,
+            Arc::new(set),
+            rate,
+            OPEN_LOOP_CONNECTIONS,
+            arrivals,
+        )
+        .await?;
         row(&format!("penny open loop {rate:.0}/s"), &p);
     }
     Ok(())

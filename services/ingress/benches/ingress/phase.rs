@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 
+use crate::arrivals::Arrivals;
 use crate::load::{self, RunStats};
 use crate::{OPEN_LOOP_CONNECTIONS, PATH, QUIET_WAIT, purge, quiet, say, setup};
 
@@ -40,8 +41,8 @@ pub struct Bench {
 pub enum Load {
     /// Closed loop at this concurrency.
     Closed(usize),
-    /// Open loop at this rate per second.
-    Open(f64),
+    /// Open loop at this mean rate per second, spaced as given.
+    Open(f64, Arrivals),
 }
 
 impl Bench {
@@ -76,8 +77,8 @@ impl Bench {
             let cpu0 = quiet::cpu_seconds(pid);
             let stats = match load {
                 Load::Closed(c) => load::closed_loop(addr, PATH, set, c, self.run_for).await?,
-                Load::Open(rate) => {
-                    load::open_loop(addr, PATH, set, rate, OPEN_LOOP_CONNECTIONS).await?
+                Load::Open(rate, arrivals) => {
+                    load::open_loop(addr, PATH, set, rate, OPEN_LOOP_CONNECTIONS, arrivals).await?
                 }
             };
             let cpu = (quiet::cpu_seconds(pid) - cpu0) * 1e6 / stats.ok.max(1) as f64;
@@ -85,7 +86,7 @@ impl Bench {
             let foreign = seen.foreign;
             let max_foreign = match load {
                 Load::Closed(_) => MAX_FOREIGN_CLOSED,
-                Load::Open(_) => MAX_FOREIGN_OPEN,
+                Load::Open(..) => MAX_FOREIGN_OPEN,
             };
             if foreign <= max_foreign || attempt == ATTEMPTS {
                 self.disturbances.push(seen);
