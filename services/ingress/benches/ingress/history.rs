@@ -17,7 +17,7 @@ pub fn summary(report: &Value) -> Value {
     let field = |pointer: &str| report.pointer(pointer).cloned().unwrap_or(Value::Null);
     json!({
         "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "commit": git(&["rev-parse", "--short=12", "HEAD"]),
+        "commit": git(&["rev-parse", "--short=12", "HEAD"]).map(|s| s.trim().to_owned()),
         "uncommitted_changes": uncommitted_changes(),
         "cores": field("/machine/cores"),
         "c_cpu_us_per_verify": field("/baselines/c_cpu_us_per_verify"),
@@ -71,7 +71,8 @@ fn uncommitted_changes() -> Option<bool> {
     }))
 }
 
-/// Output of `git <args>` in this crate's directory, trimmed; `None` outside a checkout.
+/// Output of `git <args>` in this crate's directory, untrimmed (porcelain lines start with a
+/// status column that may be a space); `None` outside a checkout.
 fn git(args: &[&str]) -> Option<String> {
     let out = Command::new("git")
         .args(args)
@@ -80,5 +81,5 @@ fn git(args: &[&str]) -> Option<String> {
         .ok()?;
     out.status
         .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
