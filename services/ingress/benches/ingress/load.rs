@@ -97,6 +97,77 @@ async fn send_one(
     Ok(ok)
 }
 
+/// One connection's count: its latencies (µs), 200s and everything else.
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u32>,
+    ok: u64,
+    errors: u64,
+}
+
+impl Tally {
+    /// Sends `p` on `sender` to `addr` (`host` is its text, built once per connection) and
+    /// counts the answer; after a transport error it counts an error and reconnects. False when
+    /// the server cannot be reached any more.
+    async fn send(
+        &mut self,
+        sender: &mut SendRequest<Full<Bytes>>,
+        (addr, host): (SocketAddr, &str),
+        path: &str,
+        p: &Prepared,
+    ) -> bool {
+        match send_one(sender, host, path, p).await {
+            Ok(true) => self.ok += 1,
+            Ok(false) => self.errors += 1,
+            Err(_) => {
+                self.errors += 1;
+                match connect(addr).await {
+                    Ok(fresh) => *sender = fresh,
+                    Err(_) => return false,
+                }
+            }
+        }
+        true
+    }
+
+    fn record(&mut self, latency: Duration) {
+        self.latencies_us
+            .push(u32::try_from(latency.as_micros()).unwrap_or(u32::MAX));
+    }
+}
+
+/// Opens `n` keep-alive connections to `addr`.
+async fn connect_all(addr: SocketAddr, n: usize) -> anyhow::Result<Vec<SendRequest<Full<Bytes>>>> {
+    let mut senders = Vec::with_capacity(n);
+    for _ in 0..n {
+        senders.push(connect(addr).await?);
+    }
+    Ok(senders)
+}
+
+/// Waits for every connection's task and merges their tallies into one run from `started`
+/// to the last task's end.
+async fn gather(
+    workers: impl IntoIterator<Item = tokio::task::JoinHandle<(Tally, Instant)>>,
+    started: Instant,
+) -> anyhow::Result<RunStats> {
+    let mut all = Tally::default();
+    let mut finished = started;
+    for worker in futures::future::join_all(workers).await {
+        let (tally, end) = worker?;
+        all.latencies_us.extend(tally.latencies_us);
+        all.ok += tally.ok;
+        all.errors += tally.errors;
+        finished = finished.max(end);
+    }
+    Ok(RunStats::from(
+        all.latencies_us,
+        all.ok,
+        all.errors,
+        finished - started,
+    ))
+}
+
 /// Closed loop: `concurrency` connections each send the next unused request as soon as the
 /// previous answer arrived, until `requests` are used up or `duration` passed.
 pub async fn closed_loop(
@@ -107,54 +178,34 @@ pub async fn closed_loop(
     duration: Duration,
 ) -> anyhow::Result<RunStats> {
     let next = Arc::new(AtomicUsize::new(0));
-    let host = addr.to_string();
-    let mut senders = Vec::with_capacity(concurrency);
-    for _ in 0..concurrency {
-        senders.push(connect(addr).await?);
-    }
+    let senders = connect_all(addr, concurrency).await?;
     let started = Instant::now();
     let deadline = started + duration;
     let workers = senders.into_iter().map(|mut sender| {
         let next = Arc::clone(&next);
         let requests = Arc::clone(&requests);
-        let host = host.clone();
+        let host = addr.to_string();
         tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(requests.len() / concurrency + 1);
-            let (mut ok, mut errors) = (0u64, 0u64);
+            let mut tally = Tally::default();
+            tally.latencies_us.reserve(requests.len() / concurrency + 1);
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= requests.len() || Instant::now() >= deadline {
                     break;
                 }
                 let t0 = Instant::now();
-                match send_one(&mut sender, &host, path, &requests[i]).await {
-                    Ok(true) => ok += 1,
-                    Ok(false) => errors += 1,
-                    Err(_) => {
-                        errors += 1;
-                        match connect(addr).await {
-                            Ok(s) => sender = s,
-                            Err(_) => break,
-                        }
-                    }
+                if !tally
+                    .send(&mut sender, (addr, &host), path, &requests[i])
+                    .await
+                {
+                    break;
                 }
-                lat.push(u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX));
+                tally.record(t0.elapsed());
             }
-            (lat, ok, errors, Instant::now())
+            (tally, Instant::now())
         })
     });
-    let results = futures::future::join_all(workers).await;
-    let mut all = Vec::new();
-    let (mut ok, mut errors) = (0, 0);
-    let mut finished = started;
-    for r in results {
-        let (lat, o, e, end) = r?;
-        all.extend(lat);
-        ok += o;
-        errors += e;
-        finished = finished.max(end);
-    }
-    Ok(RunStats::from(all, ok, errors, finished - started))
+    gather(workers, started).await
 }
 
 /// Open loop at a mean of `rate` requests/s over `connections` keep-alive connections, request
@@ -170,11 +221,7 @@ pub async fn open_loop(
     connections: usize,
     arrivals: Arrivals,
 ) -> anyhow::Result<RunStats> {
-    let host = addr.to_string();
-    let mut senders = Vec::with_capacity(connections);
-    for _ in 0..connections {
-        senders.push(connect(addr).await?);
-    }
+    let senders = connect_all(addr, connections).await?;
     let total = requests.len();
     let due = Arc::new(arrivals.schedule(total, rate));
     let started = Instant::now() + Duration::from_millis(20);
@@ -185,10 +232,10 @@ pub async fn open_loop(
         .map(|(mut sender, mut feed)| {
             let requests = Arc::clone(&requests);
             let due = Arc::clone(&due);
-            let host = host.clone();
+            let host = addr.to_string();
             tokio::spawn(async move {
-                let mut lat = Vec::with_capacity(total / connections + 1);
-                let (mut ok, mut errors) = (0u64, 0u64);
+                let mut tally = Tally::default();
+                tally.latencies_us.reserve(total / connections + 1);
                 let mut idle_since = started;
                 while let Some((i, due_at)) = feed.next(&due, started).await {
                     let measured_from = if idle_since <= due_at {
@@ -196,35 +243,17 @@ pub async fn open_loop(
                     } else {
                         due_at
                     };
-                    match send_one(&mut sender, &host, path, &requests[i]).await {
-                        Ok(true) => ok += 1,
-                        Ok(false) => errors += 1,
-                        Err(_) => {
-                            errors += 1;
-                            match connect(addr).await {
-                                Ok(s) => sender = s,
-                                Err(_) => break,
-                            }
-                        }
+                    if !tally
+                        .send(&mut sender, (addr, &host), path, &requests[i])
+                        .await
+                    {
+                        break;
                     }
                     idle_since = Instant::now();
-                    lat.push(
-                        u32::try_from((idle_since - measured_from).as_micros()).unwrap_or(u32::MAX),
-                    );
+                    tally.record(idle_since - measured_from);
                 }
-                (lat, ok, errors, Instant::now())
+                (tally, Instant::now())
             })
         });
-    let results = futures::future::join_all(workers).await;
-    let mut all = Vec::new();
-    let (mut ok, mut errors) = (0, 0);
-    let mut finished = started;
-    for r in results {
-        let (lat, o, e, end) = r?;
-        all.extend(lat);
-        ok += o;
-        errors += e;
-        finished = finished.max(end);
-    }
-    Ok(RunStats::from(all, ok, errors, finished - started))
+    gather(workers, started).await
 }
