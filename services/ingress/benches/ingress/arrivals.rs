@@ -8,8 +8,9 @@
 //! * a Poisson process: independent arrivals with exponential gaps, the textbook model of many
 //!   unrelated senders. It has no beat but random clusters: some milliseconds bring twice the
 //!   mean, several in a row now and then, which is harder on a busy server's tail. Tokio's timer
-//!   cannot time these gaps (tens of µs), so a pacer thread sleeps until each due time (tens of
-//!   µs late at worst) and hands the request to its connection's task.
+//!   cannot time these gaps (tens of µs), so a pacer thread sleeps until each due time and hands
+//!   the request to its connection's task (a late wake-up delays the send, which the latency
+//!   does not count against the server when the connection was idle).
 
 use std::time::{Duration, Instant};
 
