@@ -76,15 +76,7 @@ async fn unique_violation_is_recognised(test_db: TestDb) {
     assert!(!is_unique_violation(&other));
 }
 
-#[tokio::test]
-async fn unique_violation_sqlite() {
-    unique_violation_is_recognised(TestDb::sqlite().await).await;
-}
-
-#[tokio::test]
-async fn unique_violation_postgres() {
-    unique_violation_is_recognised(TestDb::postgres().await).await;
-}
+on_both_databases!(unique_violation, unique_violation_is_recognised);
 
 async fn concurrent_read_then_write_transactions_all_commit(test_db: TestDb) {
     let db = Arc::new(test_db.migrated().await);
@@ -110,15 +102,10 @@ async fn concurrent_read_then_write_transactions_all_commit(test_db: TestDb) {
     assert_eq!(pending_count(db.as_ref()).await.unwrap(), 16);
 }
 
-#[tokio::test]
-async fn write_transactions_sqlite() {
-    concurrent_read_then_write_transactions_all_commit(TestDb::sqlite().await).await;
-}
-
-#[tokio::test]
-async fn write_transactions_postgres() {
-    concurrent_read_then_write_transactions_all_commit(TestDb::postgres().await).await;
-}
+on_both_databases!(
+    write_transactions,
+    concurrent_read_then_write_transactions_all_commit
+);
 
 #[tokio::test]
 async fn migration_is_idempotent_and_named_stably() {

@@ -150,15 +150,10 @@ async fn committed_is_relayed_once_and_rolled_back_never(test_db: TestDb) {
     assert_eq!(row.attempts, 0);
 }
 
-#[tokio::test]
-async fn committed_once_rolled_back_never_sqlite() {
-    committed_is_relayed_once_and_rolled_back_never(TestDb::sqlite().await).await;
-}
-
-#[tokio::test]
-async fn committed_once_rolled_back_never_postgres() {
-    committed_is_relayed_once_and_rolled_back_never(TestDb::postgres().await).await;
-}
+on_both_databases!(
+    committed_once_rolled_back_never,
+    committed_is_relayed_once_and_rolled_back_never
+);
 
 async fn publish_before_mark_is_deduplicated(test_db: TestDb) {
     let env = env(test_db).await;
@@ -192,15 +187,7 @@ async fn publish_before_mark_is_deduplicated(test_db: TestDb) {
     assert_eq!(pending_count(&env.db).await.unwrap(), 0);
 }
 
-#[tokio::test]
-async fn publish_before_mark_sqlite() {
-    publish_before_mark_is_deduplicated(TestDb::sqlite().await).await;
-}
-
-#[tokio::test]
-async fn publish_before_mark_postgres() {
-    publish_before_mark_is_deduplicated(TestDb::postgres().await).await;
-}
+on_both_databases!(publish_before_mark, publish_before_mark_is_deduplicated);
 
 async fn order_is_kept_and_nats_outages_lose_nothing(test_db: TestDb) {
     let mut env = env(test_db).await;
@@ -260,15 +247,10 @@ async fn order_is_kept_and_nats_outages_lose_nothing(test_db: TestDb) {
     assert_eq!(payloads, expected, "every message once, in enqueue order");
 }
 
-#[tokio::test]
-async fn order_and_outages_sqlite() {
-    order_is_kept_and_nats_outages_lose_nothing(TestDb::sqlite().await).await;
-}
-
-#[tokio::test]
-async fn order_and_outages_postgres() {
-    order_is_kept_and_nats_outages_lose_nothing(TestDb::postgres().await).await;
-}
+on_both_databases!(
+    order_and_outages,
+    order_is_kept_and_nats_outages_lose_nothing
+);
 
 #[tokio::test]
 async fn purge_removes_only_old_published_rows() {
@@ -366,12 +348,7 @@ async fn the_running_relay_deletes_rows_once_past_their_keep_time(test_db: TestD
     );
 }
 
-#[tokio::test]
-async fn relay_purges_sqlite() {
-    the_running_relay_deletes_rows_once_past_their_keep_time(TestDb::sqlite().await).await;
-}
-
-#[tokio::test]
-async fn relay_purges_postgres() {
-    the_running_relay_deletes_rows_once_past_their_keep_time(TestDb::postgres().await).await;
-}
+on_both_databases!(
+    relay_purges,
+    the_running_relay_deletes_rows_once_past_their_keep_time
+);
