@@ -59,6 +59,14 @@ pub(crate) struct CachedKey {
     pub expired_at: Option<i64>,
 }
 
+impl CachedKey {
+    /// Whether the JOSE `r || s` `signature` over `signing_input` verifies with this key (the
+    /// one check, wherever it runs: on an async worker or on a pool thread).
+    pub(crate) fn signed(&self, signing_input: &[u8], signature: &[u8; 64]) -> bool {
+        self.public.verify_sig(signing_input, signature).is_ok()
+    }
+}
+
 /// Why no usable key was found for a `kid`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LookupError {

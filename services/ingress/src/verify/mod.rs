@@ -116,10 +116,7 @@ impl Verifier {
                 .verify(Arc::clone(&key), raw.signing_input.as_bytes(), signature)
                 .await
                 .map_err(|_| Rejection::VerifierUnavailable)?,
-            None => key
-                .public
-                .verify_sig(raw.signing_input.as_bytes(), &signature)
-                .is_ok(),
+            None => key.signed(raw.signing_input.as_bytes(), &signature),
         };
         if !valid {
             return Err(Rejection::BadSignature);

@@ -74,11 +74,7 @@ fn work(queue: &Mutex<Receiver<Job>>) {
     loop {
         let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
         let Ok(job) = next else { return };
-        let valid = job
-            .key
-            .public
-            .verify_sig(&job.signing_input, &job.signature)
-            .is_ok();
+        let valid = job.key.signed(&job.signing_input, &job.signature);
         // The request may have gone away meanwhile; nothing to do then.
         let _ = job.reply.send(valid);
     }
