@@ -39,7 +39,7 @@ impl Pipeline {
     /// Starts NATS, the sandbox, ingress, then verification (whose Link tokens point Plaid's
     /// webhooks at ingress).
     pub async fn start(options: PipelineOptions) -> anyhow::Result<Pipeline> {
-        penny_telemetry::install_crypto_provider();
+        penny_runtime::install_crypto_provider();
         let nats = NatsServer::start().await.context("starting nats-server")?;
         let sandbox_cfg = penny_sandbox::Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),

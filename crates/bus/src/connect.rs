@@ -91,6 +91,14 @@ pub async fn connect_with(url: &str, settings: &ConnectSettings) -> Result<Clien
     }
 }
 
+/// A readiness check: `Ok` while `client` is connected (a local read, no round trip).
+pub fn connected_check(client: Client) -> impl Fn() -> Result<(), String> + Send + Sync + 'static {
+    move || match client.connection_state() {
+        async_nats::connection::State::Connected => Ok(()),
+        state => Err(format!("NATS {state}")),
+    }
+}
+
 /// `url` with any `user:password@` part replaced by `***@`, for logs and errors.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

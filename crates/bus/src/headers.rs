@@ -12,6 +12,12 @@ pub const HDR_RECEIVED_AT: &str = "Penny-Received-At";
 pub const HDR_TRACEPARENT: &str = "traceparent";
 /// W3C trace state.
 pub const HDR_TRACESTATE: &str = "tracestate";
+/// The payload's type: [`PROTOBUF_ACCOUNT_EVENT`] and its siblings on domain events.
+pub const HDR_CONTENT_TYPE: &str = "Content-Type";
+/// `Content-Type` of `penny.v1.AccountEvent` payloads.
+pub const PROTOBUF_ACCOUNT_EVENT: &str = "application/protobuf; messageType=penny.v1.AccountEvent";
+/// `Content-Type` of `penny.v1.DepositEvent` payloads.
+pub const PROTOBUF_DEPOSIT_EVENT: &str = "application/protobuf; messageType=penny.v1.DepositEvent";
 /// JetStream de-duplication id (set by [`crate::publish_durable`] from its `msg_id`).
 pub const HDR_MSG_ID: &str = "Nats-Msg-Id";
 

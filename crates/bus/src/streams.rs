@@ -1,4 +1,8 @@
-//! The three JetStream streams penny uses, created or updated idempotently at start.
+//! The three JetStream streams penny uses and their settings. [`crate::Topology`] is the one
+//! place that decides them; [`ensure_stream`] (create or bring to the wanted settings) is the
+//! owner's operation, run by `pennyctl streams apply` and the Helm hook, and
+//! [`create_stream_if_missing`] is what a service may do at start on a development machine:
+//! create what is absent, never rewrite what another deployment chose.
 //!
 //! | stream | subjects | retention |
 //! |---|---|---|
@@ -205,6 +209,37 @@ pub async fn ensure_stream(
             source,
         })?;
     Ok(Ensured::Updated)
+}
+
+/// Creates the stream when it does not exist; leaves an existing stream exactly as it is, even
+/// when its settings differ from `wanted`. Returns whether it created it.
+#[tracing::instrument(skip_all, fields(stream = %wanted.name))]
+pub async fn create_stream_if_missing(
+    js: &jetstream::Context,
+    wanted: Config,
+) -> Result<bool, StreamError> {
+    if stream_exists(js, &wanted.name).await {
+        return Ok(false);
+    }
+    let name = wanted.name.clone();
+    match js.create_stream(wanted).await {
+        Ok(_) => {
+            tracing::info!("stream created");
+            Ok(true)
+        }
+        // Another process created it in the meantime: fine, it exists.
+        Err(_) if stream_exists(js, &name).await => Ok(false),
+        Err(source) => Err(StreamError::Create {
+            stream: name,
+            source,
+        }),
+    }
+}
+
+/// Whether stream `name` exists (a server round trip; `false` also when the server cannot be
+/// asked).
+pub async fn stream_exists(js: &jetstream::Context, name: &str) -> bool {
+    js.get_stream(name).await.is_ok()
 }
 
 /// Whether any field penny manages differs between `current` and `wanted`.

@@ -6,11 +6,13 @@
 //! Precedence is clap's: command-line flag, then environment variable, then the local default.
 //! Durations are written the `humantime` way: `"500ms"`, `"5s"`, `"24h"`.
 
+mod defaults;
 mod nats;
 mod plaid;
 mod secret;
 mod telemetry;
 
+pub use defaults::defaults;
 pub use nats::NatsArgs;
 pub use plaid::{PLAID_ENVIRONMENTS, PlaidArgs};
 pub use secret::Secret;

@@ -14,7 +14,6 @@ const DEFAULT_BASE_URL: &str = "http://127.0.0.1:7070";
 const DEFAULT_CLIENT_ID: &str = "penny-sandbox-client";
 const DEFAULT_SECRET: &str = "penny-sandbox-secret";
 const DEFAULT_ENVIRONMENT: &str = "sandbox";
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Plaid API credentials and endpoint. The defaults point at the local sandbox
 /// (`services/sandbox`) with its built-in credentials, so everything runs with no Plaid account.
@@ -69,13 +68,7 @@ impl PlaidArgs {
 impl Default for PlaidArgs {
     /// The local defaults: the sandbox on `127.0.0.1:7070` with its built-in credentials.
     fn default() -> Self {
-        Self {
-            plaid_base_url: DEFAULT_BASE_URL.to_owned(),
-            plaid_client_id: DEFAULT_CLIENT_ID.to_owned(),
-            plaid_secret: Secret::from(DEFAULT_SECRET),
-            plaid_environment: DEFAULT_ENVIRONMENT.to_owned(),
-            plaid_timeout: DEFAULT_TIMEOUT,
-        }
+        crate::defaults()
     }
 }
 
@@ -93,19 +86,14 @@ mod tests {
         plaid: PlaidArgs,
     }
 
-    fn env_is_clean() -> bool {
-        std::env::vars_os().all(|(k, _)| !k.to_string_lossy().starts_with("PENNY_PLAID_"))
-    }
-
     #[test]
     fn defaults_point_at_the_local_sandbox() {
-        if !env_is_clean() {
-            return; // the runner's environment overrides the defaults; nothing to compare
-        }
-        let cli = Cli::try_parse_from(["t"]).unwrap();
-        assert_eq!(cli.plaid, PlaidArgs::default());
-        assert_eq!(cli.plaid.plaid_timeout, Duration::from_secs(10));
-        assert!(!cli.plaid.is_production());
+        let plaid = PlaidArgs::default();
+        assert_eq!(plaid.plaid_base_url, "http://127.0.0.1:7070");
+        assert_eq!(plaid.plaid_client_id, "penny-sandbox-client");
+        assert_eq!(plaid.plaid_secret.expose(), "penny-sandbox-secret");
+        assert_eq!(plaid.plaid_timeout, Duration::from_secs(10));
+        assert!(!plaid.is_production());
     }
 
     #[test]

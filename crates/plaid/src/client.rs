@@ -12,6 +12,7 @@ use tracing::field;
 
 use crate::config::{DEFAULT_CONNECT_TIMEOUT, PLAID_VERSION, PlaidClientConfig};
 use crate::error::PlaidError;
+use crate::metrics::PlaidMetrics;
 use crate::retry::{Idempotency, backoff};
 
 /// `User-Agent` sent with every request.
@@ -48,6 +49,7 @@ struct Inner {
     max_retries: u32,
     retry_base: Duration,
     retry_cap: Duration,
+    metrics: Option<PlaidMetrics>,
 }
 
 impl fmt::Debug for PlaidClient {
@@ -109,6 +111,7 @@ impl PlaidClient {
                 max_retries: config.max_retries,
                 retry_base: config.retry_base,
                 retry_cap: config.retry_cap,
+                metrics: config.metrics,
             }),
         })
     }
@@ -154,7 +157,11 @@ impl PlaidClient {
         let mut attempt: u32 = 1;
         loop {
             span.record("plaid.attempts", attempt);
+            let started = std::time::Instant::now();
             let result = self.attempt::<Resp>(endpoint, &url, body.clone()).await;
+            if let Some(metrics) = &self.inner.metrics {
+                metrics.record(endpoint, result.as_ref().map(|_| ()), started.elapsed());
+            }
             match result {
                 Ok(response) => {
                     span.record("plaid.request_id", response.request_id());

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use penny_config::Secret;
+use penny_config::{PlaidArgs, Secret};
+
+use crate::PlaidMetrics;
 
 /// Plaid's Sandbox environment.
 pub const SANDBOX_URL: &str = "https://sandbox.plaid.com";
@@ -43,6 +45,8 @@ pub struct PlaidClientConfig {
     pub retry_base: Duration,
     /// Longest single backoff sleep. Default 5 s.
     pub retry_cap: Duration,
+    /// Where every attempt is counted (`None`: nowhere).
+    pub metrics: Option<PlaidMetrics>,
 }
 
 impl PlaidClientConfig {
@@ -60,7 +64,27 @@ impl PlaidClientConfig {
             max_retries: DEFAULT_MAX_RETRIES,
             retry_base: DEFAULT_RETRY_BASE,
             retry_cap: DEFAULT_RETRY_CAP,
+            metrics: None,
         }
+    }
+
+    /// The config for a service's Plaid settings (`PENNY_PLAID_*`), with the default retry
+    /// policy, so no service maps them by hand.
+    pub fn from_args(args: &PlaidArgs) -> Self {
+        Self {
+            timeout: args.plaid_timeout,
+            ..Self::new(
+                args.plaid_base_url.clone(),
+                args.plaid_client_id.clone(),
+                args.plaid_secret.clone(),
+            )
+        }
+    }
+
+    /// The same config counting every attempt in `metrics`.
+    pub fn with_metrics(mut self, metrics: PlaidMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 }
 

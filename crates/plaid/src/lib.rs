@@ -8,6 +8,7 @@
 //! - [`PlaidError`]: Plaid's error object or a transport failure, with the one retry rule
 //!   [`PlaidError::is_retryable`].
 //! - [`webhook`]: lenient webhook body parsing and typed views.
+//! - [`PlaidMetrics`]: attempts by endpoint and outcome, with latency, for `/metrics`.
 //!
 //! Secrets (client secret, access tokens, account and routing numbers) never appear in `Debug`
 //! output, span fields or error messages.
@@ -17,6 +18,7 @@ mod client;
 mod config;
 mod enums;
 mod error;
+mod metrics;
 mod retry;
 mod tokens;
 pub mod webhook;
@@ -58,5 +60,6 @@ pub use config::{
     SANDBOX_URL,
 };
 pub use error::{PRODUCT_NOT_READY, PlaidApiError, PlaidError};
+pub use metrics::PlaidMetrics;
 pub use penny_config::Secret;
 pub use tokens::{AccessToken, LinkToken, PublicToken};

@@ -8,8 +8,7 @@ use penny_config::{LogFormat, TelemetryArgs};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn init_with_an_unreachable_collector_works_and_shuts_down() {
-    penny_telemetry::install_crypto_provider();
-    penny_telemetry::install_crypto_provider(); // idempotent
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 
     // A port that was free a moment ago: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

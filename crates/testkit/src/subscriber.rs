@@ -17,7 +17,7 @@ static SUBSCRIBER: Once = Once::new();
 /// (`RUST_LOG` filter, default `info`) and records spans with OpenTelemetry (no exporter), so
 /// spans have real trace ids and `traceparent` propagation works in tests as in production.
 pub fn init() {
-    penny_telemetry::install_crypto_provider();
+    penny_runtime::install_crypto_provider();
     SUBSCRIBER.call_once(|| {
         let filter =
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));

@@ -10,8 +10,9 @@ use anyhow::Context as _;
 use async_nats::jetstream;
 use axum::Router;
 use axum::serve::ListenerExt as _;
-use penny_bus::{ConnectSettings, connect_with, ensure_plaid_webhooks};
+use penny_bus::{ConnectSettings, PLAID_WEBHOOKS, Topology, connect_with};
 use penny_plaid::{PlaidClient, PlaidClientConfig};
+use penny_runtime::{Readiness, Supervisor};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -19,9 +20,9 @@ use crate::config::Config;
 use crate::log_budget::LogBudget;
 use crate::metrics::Metrics;
 use crate::publish::Publisher;
-use crate::readiness::Readiness;
-use crate::routes::{self, Admission, Shared};
-use crate::verify::{KeyCache, PlaidKeySource, Verifier};
+use crate::readiness::readiness;
+use crate::routes::{self, LoadShedder, Shared};
+use crate::verify::{KeyCache, PlaidKeySource, SignatureVerifier};
 
 /// Name the ingress gives its NATS connection.
 const NATS_CONNECTION_NAME: &str = "penny-ingress";
@@ -40,8 +41,9 @@ pub struct App {
 }
 
 impl App {
-    /// Connects to NATS (retrying up to the configured deadline), creates or updates the
-    /// `PLAID_WEBHOOKS` stream, builds the Plaid client and binds `cfg.listen`.
+    /// Connects to NATS (retrying up to the configured deadline), creates the `PLAID_WEBHOOKS`
+    /// stream when it is missing and that is allowed (never changing an existing one), builds
+    /// the Plaid client and binds `cfg.listen`.
     pub async fn build(cfg: Config) -> anyhow::Result<App> {
         let ingress = &cfg.ingress;
         let metrics = Arc::new(Metrics::new());
@@ -55,9 +57,16 @@ impl App {
             .context("connecting to NATS")?;
         let js = jetstream::new(client.clone());
         let stream = ingress.stream_settings();
-        ensure_plaid_webhooks(&js, &stream)
-            .await
-            .context("creating the PLAID_WEBHOOKS stream")?;
+        if ingress.create_missing_streams {
+            let topology = Topology {
+                plaid_webhooks: stream.clone(),
+                ..Topology::default()
+            };
+            topology
+                .create_missing(&js, &[PLAID_WEBHOOKS])
+                .await
+                .context("creating the PLAID_WEBHOOKS stream")?;
+        }
 
         let plaid = PlaidClient::new(PlaidClientConfig {
             base_url: cfg.plaid.plaid_base_url.clone(),
@@ -74,15 +83,16 @@ impl App {
             ingress.key_cache_settings(),
             Arc::clone(&metrics),
         );
-        let readiness = Arc::new(Readiness::new(
-            client.clone(),
-            js.clone(),
+        let readiness = readiness(
+            &client,
+            &js,
             stream,
+            ingress.create_missing_streams,
             Arc::clone(&metrics),
-            true,
-        ));
+        );
+        readiness.refresh(ingress.readiness_interval).await;
         let shared = Arc::new(Shared {
-            verifier: Verifier::new(keys, ingress.freshness(), ingress.verify_threads)
+            verifier: SignatureVerifier::new(keys, ingress.freshness(), ingress.verify_threads)
                 .context("starting the signature-check threads")?,
             publisher: Publisher::new(js, ingress.publish_timeout),
             metrics: Arc::clone(&metrics),
@@ -90,7 +100,7 @@ impl App {
             environment: cfg.plaid.plaid_environment.clone(),
             max_body_bytes: ingress.max_body_bytes,
             body_read_timeout: ingress.body_read_timeout,
-            admission: Admission::new(ingress.max_in_flight),
+            load_shedder: LoadShedder::new(ingress.max_in_flight),
             rejection_log: LogBudget::default(),
         });
         let router = routes::router(shared);
@@ -126,42 +136,55 @@ impl App {
     /// in-flight requests finish (their publishes included) for up to the shutdown grace,
     /// flushes the NATS connection and returns `Ok`.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let readiness_task = tokio::spawn(
-            Arc::clone(&self.readiness).run(self.readiness_interval, shutdown.clone()),
-        );
-        let readiness = Arc::clone(&self.readiness);
-        let drain_signal = {
-            let shutdown = shutdown.clone();
+        let App {
+            listener,
+            router,
+            client,
+            readiness,
+            readiness_interval,
+            shutdown_grace,
+            ..
+        } = self;
+        let mut tasks = Supervisor::new(shutdown.clone(), shutdown_grace);
+        tasks.spawn("readiness", {
+            let (readiness, shutdown) = (Arc::clone(&readiness), shutdown.clone());
             async move {
-                shutdown.cancelled().await;
-                readiness.start_draining();
-                tracing::info!("shutting down: no new connections, draining in-flight requests");
+                readiness.run(readiness_interval, shutdown).await;
+                Ok(())
             }
-        };
-        let listener = self.listener.tap_io(|tcp| {
-            // Small request/response exchanges: never wait for Nagle.
-            let _ = tcp.set_nodelay(true);
         });
-        let server = axum::serve(listener, self.router).with_graceful_shutdown(drain_signal);
-        let grace = self.shutdown_grace;
-        let grace_elapsed = async {
-            shutdown.cancelled().await;
-            tokio::time::sleep(grace).await;
-        };
-        tokio::select! {
-            result = server => result.context("serving HTTP")?,
-            () = grace_elapsed => {
-                tracing::warn!(?grace, "shutdown grace elapsed with requests still in flight");
-            }
-        }
-        let _ = readiness_task.await;
-        if tokio::time::timeout(Duration::from_secs(2), self.client.flush())
+        tasks.spawn("http", serve(listener, router, readiness, shutdown));
+        let result = tasks.run().await;
+        if tokio::time::timeout(Duration::from_secs(2), client.flush())
             .await
             .is_err()
         {
             tracing::warn!("flushing the NATS connection timed out");
         }
         tracing::info!("penny-ingress stopped");
-        Ok(())
+        result
     }
+}
+
+/// Serves HTTP until `shutdown`, then lets requests in flight finish (the supervisor bounds
+/// that by the grace period).
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    readiness: Arc<Readiness>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let drain_signal = async move {
+        shutdown.cancelled().await;
+        readiness.start_draining();
+        tracing::info!("shutting down: no new connections, draining in-flight requests");
+    };
+    let listener = listener.tap_io(|tcp| {
+        // Small request/response exchanges: never wait for Nagle.
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, router)
+        .with_graceful_shutdown(drain_signal)
+        .await
+        .context("serving HTTP")
 }

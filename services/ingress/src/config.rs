@@ -129,44 +129,30 @@ pub struct IngressArgs {
     /// PLAID_WEBHOOKS stream: replicas (1 on a single server, 3 in a cluster).
     #[arg(long, env = "PENNY_INGRESS_STREAM_REPLICAS", default_value_t = 1)]
     pub stream_replicas: usize,
+
+    /// Create PLAID_WEBHOOKS with the stream settings above when it is missing (at start, and
+    /// if it vanishes); an existing stream is never changed. The local default; in a cluster
+    /// the stream owner (`pennyctl streams apply`, the Helm hook) creates it and this is off.
+    #[arg(
+        long,
+        env = "PENNY_INGRESS_CREATE_MISSING_STREAMS",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub create_missing_streams: bool,
 }
 
 impl Default for IngressArgs {
+    /// The defaults `--help` shows.
     fn default() -> Self {
-        Self {
-            max_body_bytes: 64 * 1024,
-            body_read_timeout: Duration::from_secs(5),
-            iat_max_age: Duration::from_secs(300),
-            iat_max_skew: Duration::from_secs(30),
-            key_fetch_timeout: Duration::from_secs(3),
-            key_negative_ttl: Duration::from_secs(600),
-            key_negative_capacity: 10_000,
-            key_fetch_rate: 2.0,
-            key_fetch_burst: 10,
-            verify_threads: VerifyMode::Auto,
-            publish_timeout: Duration::from_secs(2),
-            max_in_flight: 1024,
-            readiness_interval: Duration::from_secs(1),
-            shutdown_grace: Duration::from_secs(20),
-            nats_connect_deadline: Duration::from_secs(30),
-            stream_max_bytes: 1024 * 1024 * 1024,
-            stream_max_age: None,
-            stream_duplicate_window: Duration::from_secs(120),
-            stream_replicas: 1,
-        }
+        penny_config::defaults()
     }
 }
 
 impl Default for Config {
     /// The local defaults (same as running with no flags and no environment).
     fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
-            nats: NatsArgs::default(),
-            plaid: PlaidArgs::default(),
-            telemetry: TelemetryArgs::default(),
-            ingress: IngressArgs::default(),
-        }
+        penny_config::defaults()
     }
 }
 
@@ -207,13 +193,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_matches_the_clap_defaults() {
-        let clean = std::env::vars_os().all(|(k, _)| !k.to_string_lossy().starts_with("PENNY_"));
-        if !clean {
-            return; // the runner's environment overrides defaults; nothing to compare
-        }
-        let parsed = Config::try_parse_from(["penny-ingress"]).expect("defaults parse");
-        assert_eq!(parsed, Config::default());
+    fn defaults_are_the_local_ones_whatever_the_environment() {
+        let c = Config::default();
+        assert_eq!(c.listen, SocketAddr::from(([0, 0, 0, 0], 8080)));
+        assert_eq!(c.ingress.publish_timeout, Duration::from_secs(2));
+        assert_eq!(c.ingress.max_in_flight, 1024);
+        assert_eq!(c.ingress.stream_max_bytes, 1024 * 1024 * 1024);
+        assert_eq!(c.ingress.shutdown_grace, Duration::from_secs(20));
+        assert!(c.ingress.create_missing_streams);
+        assert_eq!(c.nats, NatsArgs::default());
     }
 
     #[test]

@@ -3,20 +3,18 @@
 
 use clap::Parser as _;
 use penny_ingress::{App, Config};
-use tokio_util::sync::CancellationToken;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    penny_telemetry::install_crypto_provider();
+    penny_runtime::install_crypto_provider();
     let cfg = Config::parse();
     let _telemetry = penny_telemetry::init("penny-ingress", &cfg.telemetry)?;
     let app = App::build(cfg).await.inspect_err(|e| {
         tracing::error!(error = format!("{e:#}"), "penny-ingress failed to start");
     })?;
-    let shutdown = CancellationToken::new();
-    tokio::spawn(penny_telemetry::cancel_on_signal(shutdown.clone()));
+    let shutdown = penny_runtime::shutdown_on_signal();
     app.run_until_stopped(shutdown).await
 }

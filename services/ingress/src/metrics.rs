@@ -17,6 +17,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::sync::Arc;
 
 use crate::error::Rejection;
 
@@ -58,7 +59,7 @@ impl KeyFetchOutcome {
 /// All ingress metrics and the registry that exposes them. Cheap to update from many tasks.
 #[derive(Debug)]
 pub struct Metrics {
-    registry: Registry,
+    registry: Arc<Registry>,
     accepted: Counter,
     duplicates: Counter,
     rejected: Family<ReasonLabel, Counter>,
@@ -135,7 +136,7 @@ impl Metrics {
             nats_ready.clone(),
         );
         Self {
-            registry,
+            registry: Arc::new(registry),
             accepted,
             duplicates,
             rejected,
@@ -145,6 +146,11 @@ impl Metrics {
             key_negative_hits,
             nats_ready,
         }
+    }
+
+    /// The registry `/metrics` encodes.
+    pub fn registry(&self) -> Arc<Registry> {
+        Arc::clone(&self.registry)
     }
 
     /// The OpenMetrics text exposition of every metric.

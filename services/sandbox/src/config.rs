@@ -80,19 +80,11 @@ pub struct Config {
 }
 
 impl Default for Config {
+    /// The defaults `--help` shows, but on port 0 (so tests never collide).
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            client_id: DEFAULT_CLIENT_ID.to_owned(),
-            secret: Secret::from(DEFAULT_SECRET),
-            clock_speed: 1.0,
-            verify_after: Delay::After(Duration::from_secs(24 * 3600)),
-            expire_after: Duration::from_secs(7 * 24 * 3600),
-            auto_post_after: Delay::Never,
-            rate_limits: RateLimitMode::Off,
-            bank_transfers_webhook: None,
-            webhook_timeout: Duration::from_secs(10),
-            log_filter: "info".to_owned(),
+            ..penny_config::defaults()
         }
     }
 }

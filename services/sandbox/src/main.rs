@@ -3,11 +3,10 @@
 use clap::Parser;
 use penny_config::{LogFormat, TelemetryArgs};
 use penny_sandbox::{App, Config};
-use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    penny_telemetry::install_crypto_provider();
+    penny_runtime::install_crypto_provider();
     let cfg = Config::parse();
     // A developer tool: human-readable logs.
     let telemetry = TelemetryArgs {
@@ -19,7 +18,6 @@ async fn main() -> anyhow::Result<()> {
 
     let app = App::build(cfg).await?;
     tracing::info!(base_url = %app.base_url(), "penny-sandbox ready");
-    let shutdown = CancellationToken::new();
-    tokio::spawn(penny_telemetry::cancel_on_signal(shutdown.clone()));
+    let shutdown = penny_runtime::shutdown_on_signal();
     app.run_until_stopped(shutdown).await
 }

@@ -1,71 +1,78 @@
-//! [`App`]: builds everything (binds the gRPC port, connects the database and NATS, migrates,
-//! ensures streams, consumer and rate-limit bucket) and runs it until cancelled: the gRPC
-//! server, the webhook consumer, the outbox relay and the watch feed.
+//! [`App`]: the verification service assembled from the shared parts. [`App::build`] connects
+//! (database, NATS), binds (gRPC, admin) and wires the core; [`App::run_until_stopped`] runs
+//! the service's tasks under one supervisor until the token is cancelled.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use async_nats::jetstream::{self, consumer::PullConsumer};
-use penny_bus::{ConsumerSpec, DeadLetters, RetryPolicy, RunOptions, StreamSettings};
+use futures::future::BoxFuture;
+use penny_bus::kv::{Limits, RateLimiter};
+use penny_bus::topology::ALL_STREAMS;
+use penny_bus::{DeadLetters, PLAID_WEBHOOKS, RunOptions, Topology};
 use penny_plaid::{PlaidClient, PlaidClientConfig};
-use penny_proto::v1::verification_service_server::VerificationServiceServer;
-use penny_store::outbox::{OutboxRelay, RelaySettings};
+use penny_runtime::{AdminServer, ApiTokens, GrpcServer, Readiness, Supervisor};
+use penny_store::Outbox;
+use penny_store::outbox::RelaySettings;
+use prometheus_client::registry::Registry;
 use sea_orm::DatabaseConnection;
-use tokio::net::TcpListener;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::ApiTokens;
 use crate::config::Config;
 use crate::consumer::{self, WebhookHandler};
 use crate::grpc::VerificationApi;
-use crate::limiter::{Limits, RateLimiter};
+use crate::metrics::Metrics;
 use crate::store::{self, Secrets};
-use crate::verifier::{Verifier, VerifierSettings};
+use crate::verifier::{INBOX_CONSUMER, Verifier, VerifierSettings};
 use crate::watch::WatchFeed;
+
+/// How often the inbox (the processed-webhook log) is pruned.
+const INBOX_PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The verification service, built and ready to run.
 pub struct App {
     config: Config,
-    listener: TcpListener,
-    grpc_addr: SocketAddr,
-    tokens: ApiTokens,
+    grpc: GrpcServer,
+    admin: AdminServer,
+    db: DatabaseConnection,
     verifier: Verifier,
+    outbox: Outbox,
     js: jetstream::Context,
     consumer: PullConsumer,
-    feed: WatchFeed,
+    options: RunOptions,
+    tokens: ApiTokens,
+    readiness: Arc<Readiness>,
+    registry: Registry,
 }
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("App")
-            .field("grpc_addr", &self.grpc_addr)
+            .field("grpc_addr", &self.grpc.local_addr())
+            .field("admin_addr", &self.admin.local_addr())
             .finish_non_exhaustive()
     }
 }
 
-/// The retry policy of the webhook consumer.
-pub fn retry_policy(config: &Config) -> RetryPolicy {
-    RetryPolicy {
-        base: config.consumer.retry_base,
-        cap: config.consumer.retry_cap,
-        max_deliveries: config.consumer.max_deliveries,
-    }
-}
-
-/// Connects to NATS and makes sure the three streams exist (with `stream_replicas`).
+/// Connects to NATS; creates the streams this service needs when they are missing and that is
+/// allowed (never changing an existing stream).
 pub async fn connect_nats(config: &Config) -> anyhow::Result<jetstream::Context> {
     let client = penny_bus::connect(&config.nats.nats_url, "penny-verification").await?;
     let js = jetstream::new(client);
-    let settings = StreamSettings {
-        replicas: usize::from(config.stream_replicas),
-        ..StreamSettings::default()
-    };
-    penny_bus::ensure_plaid_webhooks(&js, &settings).await?;
-    penny_bus::ensure_penny_events(&js, &settings).await?;
-    penny_bus::ensure_dead_letters(&js, &settings).await?;
+    if config.create_missing_streams {
+        topology(config)
+            .create_missing(&js, &ALL_STREAMS)
+            .await
+            .context("creating missing streams")?;
+    }
     Ok(js)
+}
+
+/// The streams' settings this service creates missing streams with.
+fn topology(config: &Config) -> Topology {
+    Topology::with_replicas(usize::from(config.stream_replicas))
 }
 
 /// Connects to the database and applies migrations.
@@ -76,86 +83,99 @@ pub async fn connect_db(config: &Config) -> anyhow::Result<DatabaseConnection> {
 }
 
 impl App {
-    /// Builds the service: validates secrets configuration, connects and migrates the
-    /// database, connects NATS (streams, durable consumer, rate-limit bucket) and binds the gRPC
-    /// listener (port 0 allowed; see [`App::grpc_addr`]).
+    /// Builds the service: validates the secrets configuration, connects and migrates the
+    /// database, connects NATS (streams when missing, the durable consumer, the rate-limit
+    /// bucket), and binds the gRPC and admin listeners (port 0 allowed; see
+    /// [`App::grpc_addr`] and [`App::admin_addr`]).
     pub async fn build(config: Config) -> anyhow::Result<App> {
         let keyring = config.keyring()?;
         let tokens = config.tokens()?;
         let db = connect_db(&config).await?;
         let js = connect_nats(&config).await?;
+        let (registry, metrics) = Metrics::new();
 
-        let policy = retry_policy(&config);
-        let mut spec = ConsumerSpec::new(
-            config.consumer.consumer_name.clone(),
+        let consumer_settings = config.consumer.settings();
+        let spec = consumer_settings.spec(
             consumer::filter_subjects(),
+            "penny-verification: AUTH and ITEM webhooks",
         );
-        spec.ack_wait = config.consumer.ack_wait;
-        spec.max_deliver = policy.consumer_max_deliver();
-        spec.description = Some("penny-verification: AUTH and ITEM webhooks".to_owned());
-        let pull = penny_bus::ensure_pull_consumer(&js, penny_bus::PLAID_WEBHOOKS, &spec).await?;
+        let consumer = penny_bus::ensure_pull_consumer(&js, PLAID_WEBHOOKS, &spec).await?;
+        let mut options = consumer_settings.run_options();
+        options.metrics = Some(metrics.consumer.clone());
 
-        let limiter = RateLimiter::open(
-            &js,
-            &config.rate_limits.rate_limit_bucket,
-            Limits {
-                per_item: config.rate_limits.auth_get_per_item,
-                per_client: config.rate_limits.auth_get_per_client,
-                window: config.rate_limits.rate_limit_window,
-            },
-            usize::from(config.stream_replicas),
+        let limits = Limits {
+            per_item: config.rate_limits.auth_get_per_item,
+            per_client: config.rate_limits.auth_get_per_client,
+            window: config.rate_limits.rate_limit_window,
+        };
+        let replicas = usize::from(config.stream_replicas);
+        let limiter =
+            RateLimiter::open(&js, &config.rate_limits.rate_limit_bucket, limits, replicas).await?;
+        let plaid = PlaidClient::new(
+            PlaidClientConfig::from_args(&config.plaid).with_metrics(metrics.plaid.clone()),
         )
-        .await?;
-
-        let plaid = PlaidClient::new(PlaidClientConfig {
-            timeout: config.plaid.plaid_timeout,
-            ..PlaidClientConfig::new(
-                config.plaid.plaid_base_url.clone(),
-                config.plaid.plaid_client_id.clone(),
-                config.plaid.plaid_secret.clone(),
-            )
-        })
         .context("configuring the Plaid client")?;
 
-        let settings = VerifierSettings {
-            client_name: config.client_name.clone(),
-            webhook_url: config.webhook_url.clone(),
-            dedupe_window: config.consumer.dedupe_window,
-            crash_at: config.crash_at,
-            ..VerifierSettings::default()
-        };
         if let Some(point) = config.crash_at {
             tracing::warn!(crash_at = %point, "TEST-ONLY fault injection is enabled");
         }
+        let outbox = Outbox::new(db.clone());
         let verifier = Verifier::new(
-            db,
+            db.clone(),
             plaid,
             Secrets::new(keyring),
             limiter,
-            Arc::new(tokio::sync::Notify::new()),
-            settings,
+            outbox.clone(),
+            VerifierSettings {
+                client_name: config.client_name.clone(),
+                webhook_url: config.webhook_url.clone(),
+                dedupe_window: config.dedupe_window,
+                crash_at: config.crash_at,
+                ..VerifierSettings::default()
+            },
         );
+        let readiness = readiness(
+            &config,
+            &js,
+            &db,
+            &outbox,
+            &options,
+            &spec.durable_name,
+            metrics,
+        );
+        readiness.refresh(config.readiness_interval).await;
 
-        let listener = TcpListener::bind(config.grpc_listen)
-            .await
-            .with_context(|| format!("binding gRPC on {}", config.grpc_listen))?;
-        let grpc_addr = listener.local_addr()?;
-        tracing::info!(%grpc_addr, "verification service built");
+        let grpc = GrpcServer::bind(config.grpc_listen).await?;
+        let admin = AdminServer::bind(config.admin_listen).await?;
+        tracing::info!(
+            grpc_addr = %grpc.local_addr(),
+            admin_addr = %admin.local_addr(),
+            "verification service built"
+        );
         Ok(App {
             config,
-            listener,
-            grpc_addr,
-            tokens,
+            grpc,
+            admin,
+            db,
             verifier,
+            outbox,
             js,
-            consumer: pull,
-            feed: WatchFeed::default(),
+            consumer,
+            options,
+            tokens,
+            readiness,
+            registry,
         })
     }
 
     /// The bound gRPC address (the real port when configured with port 0).
     pub fn grpc_addr(&self) -> SocketAddr {
-        self.grpc_addr
+        self.grpc.local_addr()
+    }
+
+    /// The bound admin address (`/healthz`, `/readyz`, `/metrics`).
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin.local_addr()
     }
 
     /// The application core (for tests and operator commands).
@@ -168,128 +188,148 @@ impl App {
         WebhookHandler::new(self.verifier.clone())
     }
 
-    /// Runs the gRPC server, the webhook consumer, the outbox relay and the watch feed until
-    /// `shutdown` is cancelled, then drains them within the configured grace period.
+    /// Runs the gRPC API, the webhook consumer, the outbox relay, the watch feed, readiness
+    /// with the sampled metrics, inbox pruning and the admin server until `shutdown` is
+    /// cancelled (or one of them fails), then drains them within the grace period.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let App {
             config,
-            listener,
-            grpc_addr,
-            tokens,
+            grpc,
+            admin,
+            db,
             verifier,
+            outbox,
             js,
             consumer,
-            feed,
+            options,
+            tokens,
+            readiness,
+            registry,
         } = self;
-        let mut tasks: JoinSet<anyhow::Result<&'static str>> = JoinSet::new();
-
-        // gRPC: the service, health and reflection.
-        let (health, health_service) = tonic_health::server::health_reporter();
-        health
-            .set_serving::<VerificationServiceServer<VerificationApi>>()
-            .await;
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(penny_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .context("building gRPC reflection")?;
+        let mut tasks = Supervisor::new(shutdown.clone(), config.shutdown_grace);
+        let feed = WatchFeed::default();
         let api = VerificationApi::new(verifier.clone(), feed.clone(), shutdown.clone());
-        let grpc_shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            tonic::transport::Server::builder()
-                .add_service(health_service)
-                .add_service(reflection)
-                .add_service(api.into_service(tokens))
-                .serve_with_incoming_shutdown(
-                    tonic::transport::server::TcpIncoming::from(listener),
-                    grpc_shutdown.cancelled_owned(),
-                )
-                .await
-                .context("gRPC server")?;
-            Ok("grpc")
-        });
-        tracing::info!(%grpc_addr, "gRPC serving");
-
-        // The webhook consumer.
-        let handler = Arc::new(WebhookHandler::new(verifier.clone()));
-        let options = RunOptions::new(retry_policy(&config), config.consumer.concurrency);
+        let grpc = grpc
+            .add_service(api.into_service(tokens))
+            .reflect(penny_proto::FILE_DESCRIPTOR_SET);
+        tasks.spawn("grpc", grpc.serve(Arc::clone(&readiness), shutdown.clone()));
+        let handler = Arc::new(WebhookHandler::new(verifier));
         let dead_letters = DeadLetters::new(js.clone());
-        let consumer_shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            penny_bus::run_consumer_with(
-                consumer,
-                handler,
-                dead_letters,
-                options,
-                consumer_shutdown,
-            )
-            .await;
-            Ok("consumer")
+        tasks.spawn("consumer", {
+            let shutdown = shutdown.clone();
+            async move {
+                penny_bus::run_consumer(consumer, handler, dead_letters, options, shutdown).await;
+                Ok(())
+            }
         });
-
-        // The outbox relay: committed events to PENNY_EVENTS.
-        let relay = OutboxRelay::new(verifier.db().clone(), js.clone(), verifier.outbox_notify())
-            .with_settings(RelaySettings {
-                poll_interval: config.outbox_poll,
-                ..RelaySettings::default()
-            });
-        let relay_shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            relay.run_until_stopped(relay_shutdown).await;
-            Ok("outbox relay")
+        let relay = outbox.relay(js.clone()).with_settings(RelaySettings {
+            poll_interval: config.outbox_poll,
+            ..RelaySettings::default()
         });
-
-        // The watch feed.
-        let feed_shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            feed.run(js, penny_bus::PENNY_EVENTS.to_owned(), feed_shutdown)
+        tasks.spawn("outbox relay", {
+            let shutdown = shutdown.clone();
+            async move {
+                relay.run_until_stopped(shutdown).await;
+                Ok(())
+            }
+        });
+        tasks.spawn("watch feed", {
+            let (js, shutdown) = (js.clone(), shutdown.clone());
+            async move {
+                feed.run(js, penny_bus::PENNY_EVENTS.to_owned(), shutdown)
+                    .await;
+                Ok(())
+            }
+        });
+        tasks.spawn("inbox pruning", {
+            let (db, shutdown) = (db.clone(), shutdown.clone());
+            let keep = config.inbox_retention;
+            async move {
+                penny_store::inbox::prune_periodically(
+                    db,
+                    INBOX_CONSUMER.to_owned(),
+                    keep,
+                    INBOX_PRUNE_EVERY,
+                    shutdown,
+                )
                 .await;
-            Ok("watch feed")
+                Ok(())
+            }
         });
-
-        // Run until cancelled (or a task fails), then drain under the grace period.
-        let mut result = Ok(());
-        tokio::select! {
-            () = shutdown.cancelled() => {}
-            Some(joined) = tasks.join_next() => {
-                result = task_result(joined);
-                shutdown.cancel();
+        tasks.spawn(
+            "admin",
+            admin.serve(Arc::clone(&readiness), Arc::new(registry), shutdown.clone()),
+        );
+        tasks.spawn("readiness", {
+            let shutdown = shutdown.clone();
+            let interval = config.readiness_interval;
+            async move {
+                readiness.run(interval, shutdown).await;
+                Ok(())
             }
-        }
-        tracing::info!(grace = ?config.shutdown_grace, "shutting down");
-        let drain = async {
-            while let Some(joined) = tasks.join_next().await {
-                if let Err(e) = task_result(joined)
-                    && result.is_ok()
-                {
-                    result = Err(e);
-                }
-            }
-        };
-        if tokio::time::timeout(config.shutdown_grace, drain)
-            .await
-            .is_err()
-        {
-            tracing::warn!("shutdown grace period over; abandoning in-flight work");
-            tasks.abort_all();
-        }
+        });
+        let result = tasks.run().await;
         tracing::info!("verification service stopped");
         result
     }
 }
 
-fn task_result(
-    joined: Result<anyhow::Result<&'static str>, tokio::task::JoinError>,
-) -> anyhow::Result<()> {
-    match joined {
-        Ok(Ok(name)) => {
-            tracing::info!(task = name, "task finished");
-            Ok(())
+/// What the service must reach to do its work, checked for `/readyz` and gRPC health: NATS
+/// (live), the streams (created when missing, if allowed), the durable consumer (its pulls
+/// work, and the server knows it; sampling its lag on the way) and the database (sampling the
+/// outbox backlog and accounts by status on the way).
+fn readiness(
+    config: &Config,
+    js: &jetstream::Context,
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    options: &RunOptions,
+    consumer: &str,
+    metrics: Metrics,
+) -> Arc<Readiness> {
+    let client = js.client();
+    let streams = {
+        let (js, topology, create) = (js.clone(), topology(config), config.create_missing_streams);
+        move || {
+            let (js, topology) = (js.clone(), topology.clone());
+            Box::pin(async move {
+                if create {
+                    topology
+                        .create_missing(&js, &ALL_STREAMS)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                Topology::check(&js, &ALL_STREAMS).await
+            }) as BoxFuture<'static, Result<(), String>>
         }
-        Ok(Err(e)) => {
-            tracing::error!(error = %format!("{e:#}"), "task failed");
-            Err(e)
+    };
+    let durable = {
+        let (js, name, sampler) = (js.clone(), consumer.to_owned(), metrics.consumer.clone());
+        move || {
+            let (js, name, sampler) = (js.clone(), name.clone(), sampler.clone());
+            Box::pin(async move { sampler.sample(&js, PLAID_WEBHOOKS, &name).await })
+                as BoxFuture<'static, Result<(), String>>
         }
-        Err(e) => Err(anyhow::Error::new(e).context("task panicked")),
-    }
+    };
+    let database = {
+        let (db, outbox) = (db.clone(), outbox.clone());
+        move || {
+            let (db, outbox, metrics) = (db.clone(), outbox.clone(), metrics.clone());
+            Box::pin(async move {
+                penny_store::readiness::ping(&db).await?;
+                metrics.sample_db(&db, &outbox).await;
+                Ok(())
+            }) as BoxFuture<'static, Result<(), String>>
+        }
+    };
+    Readiness::builder()
+        .live(
+            "nats",
+            Arc::new(penny_bus::connect::connected_check(client)),
+        )
+        .live("consumer pulls", Arc::new(options.health.check()))
+        .probe("streams", Arc::new(streams))
+        .probe("consumer", Arc::new(durable))
+        .probe("database", Arc::new(database))
+        .build()
 }

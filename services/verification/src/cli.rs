@@ -4,7 +4,7 @@
 use std::io::Write as _;
 
 use clap::{Parser, Subcommand};
-use tokio_util::sync::CancellationToken;
+use penny_bus::DlqCommand;
 
 use crate::app::{self, App};
 use crate::config::Config;
@@ -46,24 +46,6 @@ pub enum Command {
     },
 }
 
-/// Dead-letter actions.
-#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
-pub enum DlqCommand {
-    /// List parked webhooks of this service's consumer.
-    List {
-        /// Show at most this many.
-        #[arg(long, default_value_t = 100)]
-        limit: usize,
-    },
-    /// Republish one dead letter (by its DEAD_LETTERS sequence) to its original subject.
-    Redrive {
-        /// Sequence in DEAD_LETTERS, as `dlq list` shows it.
-        seq: u64,
-    },
-    /// Republish every dead letter of this service's consumer.
-    RedriveAll,
-}
-
 /// Runs the command; `serve` until SIGINT/SIGTERM.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
@@ -91,58 +73,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let app = App::build(config).await?;
-    let shutdown = CancellationToken::new();
-    tokio::spawn(penny_telemetry::cancel_on_signal(shutdown.clone()));
-    app.run_until_stopped(shutdown).await
+    app.run_until_stopped(penny_runtime::shutdown_on_signal())
+        .await
 }
 
 async fn dlq(config: &Config, action: DlqCommand) -> anyhow::Result<()> {
     let js = app::connect_nats(config).await?;
     let dead = penny_bus::DeadLetters::new(js);
-    let ours = |consumer: &Option<String>| {
-        consumer.as_deref() == Some(config.consumer.consumer_name.as_str())
-    };
-    match action {
-        DlqCommand::List { limit } => {
-            let letters = dead.list(100_000).await?;
-            let mut shown = 0;
-            for letter in letters.iter().filter(|l| ours(&l.consumer)).take(limit) {
-                shown += 1;
-                say(format_args!(
-                    "{seq}\t{at}\t{subject}\tdeliveries={deliveries}\t{reason}",
-                    seq = letter.seq,
-                    at = letter.at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                    subject = letter.original_subject,
-                    deliveries = letter.deliveries,
-                    reason = letter.reason,
-                ))?;
-            }
-            say(format_args!("{shown} dead letter(s)"))
-        }
-        DlqCommand::Redrive { seq } => {
-            let letter = dead.get(seq).await?;
-            anyhow::ensure!(
-                ours(&letter.consumer),
-                "dead letter {seq} belongs to consumer {:?}, not {}",
-                letter.consumer,
-                config.consumer.consumer_name
-            );
-            dead.redrive(seq).await?;
-            say(format_args!(
-                "redriven {seq} to {}",
-                letter.original_subject
-            ))
-        }
-        DlqCommand::RedriveAll => {
-            let letters = dead.list(100_000).await?;
-            let mut count = 0;
-            for letter in letters.iter().filter(|l| ours(&l.consumer)) {
-                dead.redrive(letter.seq).await?;
-                count += 1;
-            }
-            say(format_args!("redriven {count} dead letter(s)"))
-        }
-    }
+    let mut out = std::io::stdout().lock();
+    action
+        .run(&dead, &config.consumer.consumer_name, &mut out)
+        .await
 }
 
 /// Writes one line to stdout (operator output, not a log line).

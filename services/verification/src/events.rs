@@ -6,25 +6,16 @@
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use penny_proto::v1 as pb;
+use penny_store::Outbox;
 use penny_store::outbox::OutboxMessage;
 use prost::Message as _;
 use sea_orm::ConnectionTrait;
 
 use crate::domain::{DomainEvent, Status};
 
-/// Header naming the payload's protobuf message type.
-pub const HDR_CONTENT_TYPE: &str = "Content-Type";
-/// Its value for account events.
-pub const PROTOBUF_CONTENT_TYPE: &str = "application/protobuf; messageType=penny.v1.AccountEvent";
-
-/// Subject prefix of account events.
-pub const ACCOUNT_EVENT_PREFIX: &str = "penny.event.account";
-/// Filter matching every account event.
-pub const ACCOUNT_EVENTS_FILTER: &str = "penny.event.account.>";
-
-/// The subject of a domain event.
+/// The subject of a domain event: `penny.event.account.<what>`.
 pub fn subject(kind: DomainEvent) -> String {
-    format!("{ACCOUNT_EVENT_PREFIX}.{}", kind.subject_suffix())
+    penny_bus::event_subject(penny_bus::ACCOUNT_EVENT_PREFIX, kind.subject_suffix())
 }
 
 /// The facts an account event carries.
@@ -65,13 +56,18 @@ pub fn account_event(facts: &AccountEventFacts<'_>, at: DateTime<Utc>) -> pb::Ac
 /// `event_id`. The outbox adds the current trace context, so the notifier continues the
 /// webhook's trace.
 pub async fn enqueue(
+    outbox: &Outbox,
     txn: &impl ConnectionTrait,
     kind: DomainEvent,
     event: &pb::AccountEvent,
 ) -> anyhow::Result<()> {
     let message = OutboxMessage::new(subject(kind), event.event_id.clone(), event.encode_to_vec())
-        .header(HDR_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE);
-    penny_store::outbox::enqueue(txn, message)
+        .header(
+            penny_bus::HDR_CONTENT_TYPE,
+            penny_bus::PROTOBUF_ACCOUNT_EVENT,
+        );
+    outbox
+        .enqueue(txn, message)
         .await
         .context("writing a domain event to the outbox")?;
     Ok(())

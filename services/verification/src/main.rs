@@ -5,7 +5,7 @@ use penny_verification::cli::{self, Cli};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    penny_runtime::install_crypto_provider();
     let cli = Cli::parse();
     let _telemetry = penny_telemetry::init("penny-verification", &cli.config.telemetry)?;
     let result = cli::run(cli).await;

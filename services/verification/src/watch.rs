@@ -14,7 +14,7 @@ use prost::Message as _;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use crate::events::ACCOUNT_EVENTS_FILTER;
+use penny_bus::ACCOUNT_EVENTS_FILTER;
 
 /// Events buffered per watcher before a slow one is cut off.
 pub const WATCH_BUFFER: usize = 1024;

@@ -21,7 +21,7 @@ const USER: &str = "demo-user-1";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    penny_telemetry::install_crypto_provider();
+    penny_runtime::install_crypto_provider();
     let telemetry = TelemetryArgs {
         log_format: LogFormat::Pretty,
         log_filter: std::env::var("PENNY_LOG_FILTER").unwrap_or_else(|_| "error".into()),

@@ -16,7 +16,7 @@
 //! ```no_run
 //! use std::{sync::Arc, time::Duration};
 //!
-//! use penny_bus::{ConsumerSpec, DeadLetters, Delivery, Handler, Outcome, RetryPolicy};
+//! use penny_bus::{ConsumerSpec, DeadLetters, Delivery, Handler, Outcome, RetryPolicy, RunOptions};
 //!
 //! struct AuthWebhooks;
 //!
@@ -44,7 +44,8 @@
 //! spec.max_ack_pending = 256;
 //! let consumer = penny_bus::ensure_pull_consumer(&js, penny_bus::PLAID_WEBHOOKS, &spec).await?;
 //! let dead_letters = DeadLetters::new(js.clone());
-//! let run = penny_bus::run_consumer(consumer, Arc::new(AuthWebhooks), policy, dead_letters, 8, shutdown);
+//! let options = RunOptions::new(policy, 8);
+//! let run = penny_bus::run_consumer(consumer, Arc::new(AuthWebhooks), dead_letters, options, shutdown);
 //! // After cancelling `shutdown`, give in-flight handlers a grace period.
 //! let _ = tokio::time::timeout(Duration::from_secs(3600), run).await;
 //! # Ok(())
@@ -52,17 +53,24 @@
 //! ```
 
 mod delivery;
+mod health;
+mod metrics;
 mod policy;
 mod runner;
+mod settings;
 mod settle;
 mod setup;
+mod shared;
 
 use std::future::Future;
 use std::time::Duration;
 
 pub use delivery::Delivery;
+pub use health::ConsumerHealth;
+pub use metrics::ConsumerMetrics;
 pub use policy::RetryPolicy;
-pub use runner::{RunOptions, run_consumer, run_consumer_with};
+pub use runner::{RunOptions, run_consumer};
+pub use settings::ConsumerSettings;
 pub use setup::{ConsumerSetupError, ConsumerSpec, ensure_pull_consumer};
 
 /// What a handler decided about one message.

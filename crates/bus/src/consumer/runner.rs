@@ -6,16 +6,22 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use async_nats::jetstream::{self, AckKind, consumer::PullConsumer};
+use async_nats::jetstream::{
+    self, AckKind,
+    consumer::{FromConsumer, PullConsumer},
+};
 use futures::{FutureExt, StreamExt};
 use tokio::{sync::Semaphore, task::JoinSet, time::Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::{Delivery, Handler, Outcome, RetryPolicy, settle::settle};
+use super::{
+    ConsumerHealth, ConsumerMetrics, Delivery, Handler, Outcome, RetryPolicy, settle::settle,
+    shared::Shared,
+};
 use crate::{DeadLetters, trace};
 
-/// Knobs of [`run_consumer_with`].
+/// Knobs of [`run_consumer`].
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     /// Retry and parking policy.
@@ -26,40 +32,24 @@ pub struct RunOptions {
     /// How long one pull request waits for messages before the loop issues the next one
     /// (shutdown does not wait for it).
     pub pull_expires: Duration,
+    /// Set by the loop: whether its pulls work (false while the consumer or its stream is
+    /// missing or NATS is unreachable). Register it as a readiness check.
+    pub health: ConsumerHealth,
+    /// Where settled messages are counted by outcome (`None`: nowhere).
+    pub metrics: Option<ConsumerMetrics>,
 }
 
 impl RunOptions {
-    /// `policy` and `concurrency` with a 2 s pull expiry.
+    /// `policy` and `concurrency` with a 2 s pull expiry and a fresh health flag.
     pub fn new(policy: RetryPolicy, concurrency: usize) -> Self {
         Self {
             policy,
             concurrency,
             pull_expires: Duration::from_secs(2),
+            health: ConsumerHealth::default(),
+            metrics: None,
         }
     }
-}
-
-/// What every message task of one loop shares.
-pub(super) struct Shared {
-    pub(super) policy: RetryPolicy,
-    pub(super) dead_letters: DeadLetters,
-    pub(super) ack_wait: Duration,
-    pub(super) consumer: String,
-    pub(super) stream: String,
-}
-
-/// Runs `handler` on the messages of `consumer` until `shutdown` is cancelled; see
-/// [`run_consumer_with`]. Pull expiry is 2 s.
-pub async fn run_consumer<H: Handler>(
-    consumer: PullConsumer,
-    handler: Arc<H>,
-    policy: RetryPolicy,
-    dead_letters: DeadLetters,
-    concurrency: usize,
-    shutdown: CancellationToken,
-) {
-    let options = RunOptions::new(policy, concurrency);
-    run_consumer_with(consumer, handler, dead_letters, options, shutdown).await;
 }
 
 /// Runs `handler` on the messages of `consumer` until `shutdown` is cancelled.
@@ -73,26 +63,32 @@ pub async fn run_consumer<H: Handler>(
 /// `max_deliveries` times (its handler crashed the process or never finished) is parked
 /// without running the handler again.
 ///
+/// When pulls fail (NATS down, the consumer deleted, its stream deleted and re-created), the
+/// loop backs off and re-creates the durable consumer from its own configuration as soon as the
+/// stream exists again; a new consumer starts at the beginning of the stream, so whatever
+/// arrived meanwhile is processed. [`RunOptions::health`] is false until pulls work again.
+///
 /// On shutdown it stops pulling at once (an idle pull is abandoned, not waited out: dropping
 /// its subscription withdraws the server's interest, so the server no longer delivers to it),
 /// hands back (plain Nak) messages of the current pull that did not start, waits for running
 /// handlers to settle, and returns. It waits for handlers however long they take, so wrap the
 /// call in a grace timeout shorter than the pod's. Pull errors (NATS down) are logged and
 /// retried with backoff; they never end the loop.
-pub async fn run_consumer_with<H: Handler>(
-    consumer: PullConsumer,
+pub async fn run_consumer<H: Handler>(
+    mut consumer: PullConsumer,
     handler: Arc<H>,
     dead_letters: DeadLetters,
     options: RunOptions,
     shutdown: CancellationToken,
 ) {
-    let info = consumer.cached_info();
+    let info = consumer.cached_info().clone();
     let shared = Arc::new(Shared {
         policy: options.policy,
         dead_letters,
         ack_wait: info.config.ack_wait,
         consumer: info.name.clone(),
         stream: info.stream_name.clone(),
+        metrics: options.metrics.clone(),
     });
     let concurrency = options.concurrency.max(1);
     let slots = Arc::new(Semaphore::new(concurrency));
@@ -138,7 +134,10 @@ pub async fn run_consumer_with<H: Handler>(
                 };
                 let Some(item) = item else { break };
                 let message = match item {
-                    Ok(message) => message,
+                    Ok(message) => {
+                        options.health.set(true);
+                        message
+                    }
                     Err(error) => {
                         tracing::warn!(consumer = %shared.consumer, %error, "pull failed");
                         failed = true;
@@ -166,12 +165,17 @@ pub async fn run_consumer_with<H: Handler>(
             }
         }
         if failed {
+            options.health.set(false);
             tokio::select! {
                 () = shutdown.cancelled() => {}
                 () = tokio::time::sleep(error_backoff) => {}
             }
             error_backoff = (error_backoff * 2).min(Duration::from_secs(5));
+            if let Some(again) = recreate(&shared, &info.config).await {
+                consumer = again;
+            }
         } else {
+            options.health.set(true);
             error_backoff = Duration::from_millis(100);
         }
     }
@@ -181,6 +185,29 @@ pub async fn run_consumer_with<H: Handler>(
     tracing::info!(consumer = %shared.consumer, in_flight, "consumer stopping");
     while tasks.join_next().await.is_some() {}
     tracing::info!(consumer = %shared.consumer, "consumer stopped");
+}
+
+/// After a failed pull: makes sure the durable consumer exists (re-created with its last known
+/// configuration when it or its stream vanished). `None` while the stream or NATS is away.
+async fn recreate(shared: &Shared, config: &jetstream::consumer::Config) -> Option<PullConsumer> {
+    let js = shared.dead_letters.context();
+    let stream = js.get_stream_no_info(&shared.stream).await.ok()?;
+    let pull = match <jetstream::consumer::pull::Config as FromConsumer>::try_from_consumer_config(
+        config.clone(),
+    ) {
+        Ok(pull) => pull,
+        Err(error) => {
+            tracing::error!(consumer = %shared.consumer, %error, "cannot rebuild the consumer config");
+            return None;
+        }
+    };
+    match stream.get_or_create_consumer(&shared.consumer, pull).await {
+        Ok(consumer) => Some(consumer),
+        Err(error) => {
+            tracing::debug!(consumer = %shared.consumer, %error, "consumer not (re-)created yet");
+            None
+        }
+    }
 }
 
 /// On shutdown: hands back (plain Nak) the messages of `batch` already received but not
@@ -237,6 +264,9 @@ async fn process<H: Handler>(message: jetstream::Message, handler: &H, shared: &
             run_handler(&message, handler, &delivery, shared.ack_wait).await
         };
         tracing::Span::current().record("outcome", outcome.label());
+        if let Some(metrics) = &shared.metrics {
+            metrics.settled(outcome.label());
+        }
         settle(&message, &delivery, outcome, shared).await;
     }
     .instrument(span)

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind};
 
-use super::{Delivery, Outcome, runner::Shared};
+use super::{Delivery, Outcome, shared::Shared};
 
-/// Acts on `outcome` for `message` (see [`super::run_consumer_with`]).
+/// Acts on `outcome` for `message` (see [`super::run_consumer`]).
 pub(super) async fn settle(
     message: &jetstream::Message,
     delivery: &Delivery,

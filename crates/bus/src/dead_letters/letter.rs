@@ -77,8 +77,26 @@ pub enum DeadLetterError {
         source: PublishError,
     },
     /// A JetStream API call failed.
-    #[error("dead-letter stream: {0}")]
-    Nats(String),
+    #[error("{what}: {source}")]
+    Nats {
+        /// What was being done.
+        what: &'static str,
+        /// Cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl DeadLetterError {
+    pub(super) fn nats(
+        what: &'static str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Nats {
+            what,
+            source: Box::new(source),
+        }
+    }
 }
 
 /// Reads a stored dead-letter message.

@@ -1,10 +1,11 @@
 //! The dead-letter stream: parking, listing and redriving messages.
 //!
 //! A parked message is the original payload and headers (minus `Nats-…` control headers)
-//! published on `penny.dlq.<original subject>` with `Penny-Dead-…` headers saying why, from
+//! published on `penny.dlq.<consumer>.<original subject>` with `Penny-Dead-…` headers saying why, from
 //! where and when. Redrive republishes it on the original subject, where **every** consumer of
 //! that subject sees it again (handlers are idempotent, so those that had succeeded ack it).
 
+mod command;
 mod letter;
 
 use std::{fmt, time::Duration};
@@ -12,6 +13,7 @@ use std::{fmt, time::Duration};
 use async_nats::jetstream::{self, stream::RawMessageErrorKind};
 use chrono::{SecondsFormat, Utc};
 
+pub use command::DlqCommand;
 use letter::to_dead_letter;
 pub use letter::{DeadLetter, DeadLetterError};
 
@@ -24,7 +26,7 @@ use crate::{
     },
     publish_durable,
     streams::DEAD_LETTERS,
-    subjects::{DLQ_SUBJECT_PREFIX, dlq_subject},
+    subjects::{DLQ_SUBJECT_PREFIX, dlq_consumer_filter, dlq_subject},
 };
 
 /// Longest reason stored in a header.
@@ -55,6 +57,11 @@ impl DeadLetters {
             stream: DEAD_LETTERS.to_owned(),
             ack_timeout: Duration::from_secs(5),
         }
+    }
+
+    /// The JetStream context the dead letters live in.
+    pub fn context(&self) -> &jetstream::Context {
+        &self.js
     }
 
     /// The same, waiting up to `ack_timeout` for PubAcks.
@@ -103,7 +110,7 @@ impl DeadLetters {
         );
         publish_durable(
             &self.js,
-            &dlq_subject(delivery.subject()),
+            &dlq_subject(consumer, delivery.subject()),
             headers,
             delivery.payload().clone(),
             Some(&msg_id),
@@ -123,18 +130,39 @@ impl DeadLetters {
         from_seq: u64,
         limit: usize,
     ) -> Result<Vec<DeadLetter>, DeadLetterError> {
+        self.list_matching(&format!("{DLQ_SUBJECT_PREFIX}.>"), from_seq, limit)
+            .await
+    }
+
+    /// Up to `limit` dead letters parked by `consumer` with sequence ≥ `from_seq`, oldest
+    /// first. The server filters by subject, so other consumers' letters are never read.
+    pub async fn list_for(
+        &self,
+        consumer: &str,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, DeadLetterError> {
+        self.list_matching(&dlq_consumer_filter(consumer), from_seq, limit)
+            .await
+    }
+
+    async fn list_matching(
+        &self,
+        filter: &str,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, DeadLetterError> {
         let stream = self.stream_handle().await?;
-        let filter = format!("{DLQ_SUBJECT_PREFIX}.>");
         let mut out = Vec::new();
         let mut next = from_seq.max(1);
         while out.len() < limit {
-            match stream.get_first_raw_message_by_subject(&filter, next).await {
+            match stream.get_first_raw_message_by_subject(filter, next).await {
                 Ok(message) => {
                     next = message.sequence + 1;
                     out.push(to_dead_letter(message)?);
                 }
                 Err(err) if err.kind() == RawMessageErrorKind::NoMessageFound => break,
-                Err(err) => return Err(DeadLetterError::Nats(err.to_string())),
+                Err(err) => return Err(DeadLetterError::nats("reading dead letters", err)),
             }
         }
         Ok(out)
@@ -148,7 +176,7 @@ impl DeadLetters {
             Err(err) if err.kind() == RawMessageErrorKind::NoMessageFound => {
                 Err(DeadLetterError::NotFound(seq))
             }
-            Err(err) => Err(DeadLetterError::Nats(err.to_string())),
+            Err(err) => Err(DeadLetterError::nats("reading a dead letter", err)),
         }
     }
 
@@ -158,12 +186,27 @@ impl DeadLetters {
             .js
             .get_stream(&self.stream)
             .await
-            .map_err(|err| DeadLetterError::Nats(err.to_string()))?;
+            .map_err(|err| DeadLetterError::nats("looking up the dead-letter stream", err))?;
         let info = stream
             .info()
             .await
-            .map_err(|err| DeadLetterError::Nats(err.to_string()))?;
+            .map_err(|err| DeadLetterError::nats("reading the dead-letter stream", err))?;
         Ok(info.state.messages)
+    }
+
+    /// Number of dead letters `consumer` parked (the server counts by subject).
+    pub async fn count_for(&self, consumer: &str) -> Result<u64, DeadLetterError> {
+        use futures::TryStreamExt as _;
+        let stream = self.stream_handle().await?;
+        let counts = stream
+            .info_with_subjects(dlq_consumer_filter(consumer))
+            .await
+            .map_err(|err| DeadLetterError::nats("counting dead letters", err))?;
+        let total: usize = counts
+            .try_fold(0usize, |sum, (_subject, n)| async move { Ok(sum + n) })
+            .await
+            .map_err(|err| DeadLetterError::nats("counting dead letters", err))?;
+        Ok(u64::try_from(total).unwrap_or(u64::MAX))
     }
 
     /// Republishes dead letter `seq` on its original subject (original payload and headers,
@@ -198,13 +241,25 @@ impl DeadLetters {
     /// Redrives every dead letter present when it starts (ones parked meanwhile are left for
     /// the next call, so a message that fails again cannot loop). Returns how many.
     pub async fn redrive_all(&self) -> Result<usize, DeadLetterError> {
+        self.redrive_matching(None).await
+    }
+
+    /// [`DeadLetters::redrive_all`] for the letters `consumer` parked only.
+    pub async fn redrive_all_for(&self, consumer: &str) -> Result<usize, DeadLetterError> {
+        self.redrive_matching(Some(consumer)).await
+    }
+
+    async fn redrive_matching(&self, consumer: Option<&str>) -> Result<usize, DeadLetterError> {
         let Some(last) = self.last_seq().await? else {
             return Ok(0);
         };
         let mut done = 0;
         let mut from = 1;
         loop {
-            let page = self.list_from(from, 100).await?;
+            let page = match consumer {
+                Some(consumer) => self.list_for(consumer, from, 100).await?,
+                None => self.list_from(from, 100).await?,
+            };
             let Some(tail) = page.last().map(|l| l.seq) else {
                 break;
             };
@@ -226,7 +281,7 @@ impl DeadLetters {
         match stream.delete_message(seq).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(DeadLetterError::NotFound(seq)),
-            Err(err) => Err(DeadLetterError::Nats(err.to_string())),
+            Err(err) => Err(DeadLetterError::nats("deleting a dead letter", err)),
         }
     }
 
@@ -235,11 +290,11 @@ impl DeadLetters {
             .js
             .get_stream(&self.stream)
             .await
-            .map_err(|err| DeadLetterError::Nats(err.to_string()))?;
+            .map_err(|err| DeadLetterError::nats("looking up the dead-letter stream", err))?;
         let info = stream
             .info()
             .await
-            .map_err(|err| DeadLetterError::Nats(err.to_string()))?;
+            .map_err(|err| DeadLetterError::nats("reading the dead-letter stream", err))?;
         Ok((info.state.messages > 0).then_some(info.state.last_sequence))
     }
 
@@ -247,6 +302,6 @@ impl DeadLetters {
         self.js
             .get_stream_no_info(&self.stream)
             .await
-            .map_err(|err| DeadLetterError::Nats(err.to_string()))
+            .map_err(|err| DeadLetterError::nats("looking up the dead-letter stream", err))
     }
 }

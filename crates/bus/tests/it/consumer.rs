@@ -6,7 +6,7 @@ use async_nats::HeaderMap;
 use bytes::Bytes;
 use penny_bus::{
     ConsumerSpec, DeadLetters, Outcome, PLAID_WEBHOOKS, RunOptions, ensure_pull_consumer,
-    publish_durable, run_consumer_with, webhook_subject, webhook_type_filter,
+    publish_durable, run_consumer, webhook_subject, webhook_type_filter,
 };
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -221,7 +221,7 @@ async fn shutdown_of_an_idle_loop_is_prompt_and_strands_no_message() {
     let mut options = RunOptions::new(policy(50, 5), 2);
     options.pull_expires = Duration::from_secs(30);
     let dlq = DeadLetters::new(js.clone());
-    let task = tokio::spawn(run_consumer_with(
+    let task = tokio::spawn(run_consumer(
         c,
         idle.clone(),
         dlq.clone(),
@@ -250,13 +250,7 @@ async fn shutdown_of_an_idle_loop_is_prompt_and_strands_no_message() {
     let next = Recorder::new(|_| Outcome::Ack);
     let token = CancellationToken::new();
     let c = consumer(&js, "idle", Duration::from_secs(30)).await;
-    let task = tokio::spawn(run_consumer_with(
-        c,
-        next.clone(),
-        dlq,
-        options,
-        token.clone(),
-    ));
+    let task = tokio::spawn(run_consumer(c, next.clone(), dlq, options, token.clone()));
     wait_drained(&js, PLAID_WEBHOOKS, "idle").await;
     stop(token, task).await;
     assert!(idle.calls().is_empty());
@@ -278,7 +272,7 @@ async fn shutdown_finishes_in_flight_work() {
     let dlq = DeadLetters::new(js.clone());
     let mut options = RunOptions::new(policy(50, 5), 2);
     options.pull_expires = Duration::from_millis(500);
-    let task = tokio::spawn(run_consumer_with(
+    let task = tokio::spawn(run_consumer(
         c,
         handler.clone(),
         dlq,

@@ -10,7 +10,7 @@ use async_nats::HeaderMap;
 use bytes::Bytes;
 use penny_bus::{
     ConsumerSpec, DEAD_LETTERS, DeadLetterError, DeadLetters, HDR_DEAD_REASON, HDR_MSG_ID, Outcome,
-    PLAID_WEBHOOKS, RetryPolicy, ensure_pull_consumer, publish_durable, run_consumer,
+    PLAID_WEBHOOKS, RetryPolicy, RunOptions, ensure_pull_consumer, publish_durable, run_consumer,
     webhook_subject, webhook_type_filter,
 };
 use tokio_util::sync::CancellationToken;
@@ -55,9 +55,8 @@ async fn parked_messages_can_be_listed_and_redriven() {
     let task = tokio::spawn(run_consumer(
         consumer,
         handler.clone(),
-        RetryPolicy::default(),
         dlq.clone(),
-        2,
+        RunOptions::new(RetryPolicy::default(), 2),
         token.clone(),
     ));
 

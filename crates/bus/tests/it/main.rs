@@ -5,7 +5,9 @@
 
 mod consumer;
 mod dead_letters;
+mod lease;
 mod publish;
+mod rate_limiter;
 mod retry_after;
 mod streams;
 mod support;

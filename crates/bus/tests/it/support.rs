@@ -9,9 +9,9 @@ use async_nats::{HeaderMap, jetstream};
 use bytes::Bytes;
 use penny_bus::{
     ConnectSettings, ConsumerSpec, DeadLetters, Delivery, Handler, Outcome, PLAID_WEBHOOKS,
-    RetryPolicy, StreamSettings, connect_with, ensure_dead_letters, ensure_penny_events,
-    ensure_plaid_webhooks, ensure_pull_consumer, publish_durable, run_consumer,
-    webhook_type_filter,
+    RetryPolicy, RunOptions, StreamSettings, connect_with, ensure_dead_letters,
+    ensure_penny_events, ensure_plaid_webhooks, ensure_pull_consumer, publish_durable,
+    run_consumer, webhook_type_filter,
 };
 use penny_testkit::NatsServer;
 use tokio::{task::JoinHandle, time::Instant};
@@ -167,9 +167,8 @@ pub fn spawn(
     tokio::spawn(run_consumer(
         consumer,
         handler,
-        policy,
         dlq,
-        concurrency,
+        RunOptions::new(policy, concurrency),
         token.clone(),
     ))
 }

@@ -68,6 +68,7 @@ impl Harness {
             max_retries: MAX_RETRIES,
             retry_base: Duration::from_millis(5),
             retry_cap: Duration::from_millis(50),
+            metrics: None,
         }
     }
 

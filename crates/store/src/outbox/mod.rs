@@ -2,8 +2,8 @@
 //! let [`OutboxRelay`] publish it to JetStream afterwards.
 //!
 //! A handler that changes state and must announce it does both in one database transaction:
-//! the row in its own table and an [`enqueue`]d message. After the commit it pokes the relay
-//! (`notify.notify_one()`). The relay publishes unpublished rows in id order with the row's
+//! the row in its own table and an [`Outbox::enqueue`]d message. After the commit it calls
+//! [`Outbox::committed`], which wakes the relay built from the same handle ([`Outbox::relay`]). The relay publishes unpublished rows in id order with the row's
 //! `msg_id` as `Nats-Msg-Id`, waits for each PubAck, and marks the rows published. So a
 //! message is published if and only if its transaction committed, at least once, in order.
 //!
@@ -19,12 +19,14 @@
 
 mod enqueue;
 mod entity;
+mod handle;
 mod migration;
 mod purge;
 mod relay;
 
 pub use enqueue::{OutboxMessage, enqueue};
 pub use entity::{ActiveModel, Column, Entity, Model};
+pub use handle::Outbox;
 pub use migration::Migration;
 pub use purge::{pending_count, purge_published};
 pub use relay::{OutboxRelay, RelayError, RelaySettings};

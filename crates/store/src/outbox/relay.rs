@@ -1,6 +1,6 @@
 //! [`OutboxRelay`]: publishes committed outbox rows to JetStream, in order, at least once.
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, time::Duration};
 
 use async_nats::{HeaderMap, jetstream};
 use bytes::Bytes;
@@ -10,9 +10,9 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
     QuerySelect, sea_query::Expr,
 };
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::Outbox;
 use super::entity::{Column, Entity, Model};
 use super::purge::PurgeSchedule;
 
@@ -71,20 +71,17 @@ pub enum RelayError {
 
 /// Publishes unpublished outbox rows in id order; see the [module docs](super).
 pub struct OutboxRelay {
-    db: DatabaseConnection,
+    outbox: Outbox,
     js: jetstream::Context,
-    notify: Arc<Notify>,
     settings: RelaySettings,
 }
 
 impl OutboxRelay {
-    /// A relay over `db`'s outbox publishing through `js`; `notify` is the handle writers poke
-    /// (`notify.notify_one()`) after committing a transaction that enqueued messages.
-    pub fn new(db: DatabaseConnection, js: jetstream::Context, notify: Arc<Notify>) -> Self {
+    /// A relay over `outbox` publishing through `js` (see [`Outbox::relay`]).
+    pub fn new(outbox: Outbox, js: jetstream::Context) -> Self {
         Self {
-            db,
+            outbox,
             js,
-            notify,
             settings: RelaySettings::default(),
         }
     }
@@ -106,7 +103,7 @@ impl OutboxRelay {
             PurgeSchedule::new(self.settings.keep_published, self.settings.purge_interval);
         tracing::info!("outbox relay started");
         while !shutdown.is_cancelled() {
-            purge.run_if_due(&self.db).await;
+            purge.run_if_due(self.outbox.db()).await;
             let pause = match self.relay_once().await {
                 Ok(n) if n as u64 >= self.settings.batch_size => {
                     backoff = first_backoff;
@@ -116,7 +113,7 @@ impl OutboxRelay {
                     backoff = first_backoff;
                     tokio::select! {
                         () = shutdown.cancelled() => break,
-                        () = self.notify.notified() => {}
+                        () = self.outbox.woken().notified() => {}
                         () = tokio::time::sleep(self.settings.poll_interval) => {}
                     }
                     continue;
@@ -144,7 +141,7 @@ impl OutboxRelay {
             .filter(Column::PublishedAt.is_null())
             .order_by_asc(Column::Id)
             .limit(self.settings.batch_size)
-            .all(&self.db)
+            .all(self.outbox.db())
             .await?;
         let mut published = Vec::with_capacity(rows.len());
         let mut failure = None;
@@ -152,7 +149,7 @@ impl OutboxRelay {
             match self.publish(&row).await {
                 Ok(()) => published.push(row.id),
                 Err(source) => {
-                    record_attempt(&self.db, row.id).await;
+                    record_attempt(self.outbox.db(), row.id).await;
                     failure = Some(RelayError::Publish {
                         id: row.id,
                         subject: row.subject,
@@ -167,7 +164,7 @@ impl OutboxRelay {
                 .col_expr(Column::PublishedAt, Expr::value(Utc::now()))
                 .filter(Column::Id.is_in(published.iter().copied()))
                 .filter(Column::PublishedAt.is_null())
-                .exec(&self.db)
+                .exec(self.outbox.db())
                 .await?;
         }
         tracing::Span::current().record("published", published.len());

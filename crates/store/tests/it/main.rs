@@ -22,5 +22,6 @@ macro_rules! on_both_databases {
 }
 
 mod db;
+mod inbox;
 mod outbox;
 mod support;

@@ -1,20 +1,18 @@
 //! The outbox on SQLite and PostgreSQL with a real nats-server: committed → published once, in
 //! order; rolled back → never; crashes and NATS outages lose nothing and duplicate nothing.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use async_nats::jetstream;
 use penny_bus::{PENNY_EVENTS, StreamSettings, ensure_penny_events};
 use penny_store::outbox::{
-    self, OutboxMessage, OutboxRelay, RelayError, RelaySettings, enqueue, pending_count,
-    purge_published,
+    self, Outbox, OutboxMessage, RelayError, RelaySettings, enqueue, pending_count, purge_published,
 };
 use penny_testkit::NatsServer;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, TransactionTrait, sea_query::Expr,
 };
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -87,10 +85,9 @@ async fn stream_count(js: &jetstream::Context) -> u64 {
 
 async fn committed_is_relayed_once_and_rolled_back_never(test_db: TestDb) {
     let env = env(test_db).await;
-    let notify = Arc::new(Notify::new());
+    let outbox = Outbox::new(env.db.clone());
     let token = CancellationToken::new();
-    let relay = OutboxRelay::new(env.db.clone(), env.js.clone(), Arc::clone(&notify))
-        .with_settings(settings());
+    let relay = outbox.relay(env.js.clone()).with_settings(settings());
     let task = tokio::spawn(relay.run_until_stopped(token.clone()));
 
     // Rolled back: must never appear.
@@ -109,7 +106,7 @@ async fn committed_is_relayed_once_and_rolled_back_never(test_db: TestDb) {
     }
     .instrument(span)
     .await;
-    notify.notify_one();
+    outbox.committed();
 
     let js = env.js.clone();
     penny_testkit::poll_until(Duration::from_secs(10), || {
@@ -157,7 +154,8 @@ on_both_databases!(
 
 async fn publish_before_mark_is_deduplicated(test_db: TestDb) {
     let env = env(test_db).await;
-    let relay = OutboxRelay::new(env.db.clone(), env.js.clone(), Arc::new(Notify::new()))
+    let relay = Outbox::new(env.db.clone())
+        .relay(env.js.clone())
         .with_settings(settings());
     let txn = env.db.begin().await.unwrap();
     enqueue(&txn, event(1)).await.unwrap();
@@ -175,7 +173,8 @@ async fn publish_before_mark_is_deduplicated(test_db: TestDb) {
         .await
         .unwrap();
     assert_eq!(pending_count(&env.db).await.unwrap(), 1);
-    let restarted = OutboxRelay::new(env.db.clone(), env.js.clone(), Arc::new(Notify::new()))
+    let restarted = Outbox::new(env.db.clone())
+        .relay(env.js.clone())
         .with_settings(settings());
     assert_eq!(restarted.relay_once().await.unwrap(), 1);
 
@@ -191,7 +190,8 @@ on_both_databases!(publish_before_mark, publish_before_mark_is_deduplicated);
 
 async fn order_is_kept_and_nats_outages_lose_nothing(test_db: TestDb) {
     let mut env = env(test_db).await;
-    let relay = OutboxRelay::new(env.db.clone(), env.js.clone(), Arc::new(Notify::new()))
+    let relay = Outbox::new(env.db.clone())
+        .relay(env.js.clone())
         .with_settings(settings());
     for n in 0..5 {
         enqueue(&env.db, event(n)).await.unwrap();
@@ -218,13 +218,11 @@ async fn order_is_kept_and_nats_outages_lose_nothing(test_db: TestDb) {
     assert_eq!(first_pending.attempts, 1, "the failed attempt is counted");
 
     env.nats.restart().await.unwrap();
-    let notify = Arc::new(Notify::new());
+    let outbox = Outbox::new(env.db.clone());
     let token = CancellationToken::new();
     // Two replicas relay the same outbox at once.
-    let a = OutboxRelay::new(env.db.clone(), env.js.clone(), Arc::clone(&notify))
-        .with_settings(settings());
-    let b = OutboxRelay::new(env.db.clone(), env.js.clone(), Arc::clone(&notify))
-        .with_settings(settings());
+    let a = outbox.relay(env.js.clone()).with_settings(settings());
+    let b = outbox.relay(env.js.clone()).with_settings(settings());
     let ta = tokio::spawn(a.run_until_stopped(token.clone()));
     let tb = tokio::spawn(b.run_until_stopped(token.clone()));
     let db = env.db.clone();
@@ -258,7 +256,8 @@ async fn purge_removes_only_old_published_rows() {
     for n in 0..3 {
         enqueue(&env.db, event(n)).await.unwrap();
     }
-    let relay = OutboxRelay::new(env.db.clone(), env.js.clone(), Arc::new(Notify::new()))
+    let relay = Outbox::new(env.db.clone())
+        .relay(env.js.clone())
         .with_settings(settings());
     assert_eq!(relay.relay_once().await.unwrap(), 3);
     enqueue(&env.db, event(3)).await.unwrap();
@@ -291,7 +290,8 @@ async fn purge_removes_only_old_published_rows() {
 async fn the_running_relay_deletes_rows_once_past_their_keep_time(test_db: TestDb) {
     let mut env = env(test_db).await;
     let token = CancellationToken::new();
-    let relay = OutboxRelay::new(env.db.clone(), env.js.clone(), Arc::new(Notify::new()))
+    let relay = Outbox::new(env.db.clone())
+        .relay(env.js.clone())
         .with_settings(RelaySettings {
             keep_published: Duration::from_millis(300),
             purge_interval: Duration::from_millis(100),

@@ -1,4 +1,4 @@
-//! Test databases for both backends, migrated with the outbox migration.
+//! Test databases for both backends, migrated with the outbox and inbox migrations.
 
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -29,7 +29,7 @@ impl TestDb {
         }
     }
 
-    /// Connects with `penny_store::connect` and applies the outbox migration.
+    /// Connects with `penny_store::connect` and applies the outbox and inbox migrations.
     pub async fn migrated(&self) -> DatabaseConnection {
         let db = penny_store::connect(self.url()).await.expect("connects");
         Migrator::up(&db, None).await.expect("migrates");
@@ -37,12 +37,15 @@ impl TestDb {
     }
 }
 
-/// A service migrator holding only the outbox migration, as a service would include it.
+/// A service migrator holding the outbox and inbox migrations, as a service would include them.
 pub struct Migrator;
 
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(penny_store::outbox::Migration)]
+        vec![
+            Box::new(penny_store::outbox::Migration),
+            Box::new(penny_store::inbox::Migration),
+        ]
     }
 }

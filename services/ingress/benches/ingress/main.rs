@@ -55,7 +55,7 @@ fn main() -> anyhow::Result<()> {
     if std::env::var("PENNY_BENCH_ROLE").as_deref() == Ok("minimal") {
         return baselines::serve_minimal();
     }
-    penny_telemetry::install_crypto_provider();
+    penny_runtime::install_crypto_provider();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run())
 }

@@ -1,24 +1,24 @@
 //! The HTTP surface: `POST /webhooks/plaid` behind a load-shedding concurrency limit
-//! ([`admission`]), and the
-//! operational endpoints `/healthz`, `/readyz`, `/metrics`. Unknown routes and wrong methods
+//! ([`load_shed`]), and the operational endpoints `/healthz`, `/readyz`, `/metrics` (the shared
+//! admin routes of `penny_runtime::admin`). Unknown routes and wrong methods
 //! answer the same JSON error shape as rejections.
 
-mod admission;
+mod load_shed;
 mod ops;
 mod webhook;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::post;
 
-pub(crate) use admission::Admission;
+pub(crate) use load_shed::LoadShedder;
 
 use crate::log_budget::LogBudget;
 use crate::metrics::Metrics;
 use crate::publish::Publisher;
-use crate::readiness::Readiness;
-use crate::verify::Verifier;
+use crate::verify::SignatureVerifier;
+use penny_runtime::Readiness;
 
 /// Path Plaid posts webhooks to.
 pub const WEBHOOK_PATH: &str = "/webhooks/plaid";
@@ -26,7 +26,7 @@ pub const WEBHOOK_PATH: &str = "/webhooks/plaid";
 /// What the handlers share.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub verifier: Verifier,
+    pub verifier: SignatureVerifier,
     pub publisher: Publisher,
     pub metrics: Arc<Metrics>,
     pub readiness: Arc<Readiness>,
@@ -35,7 +35,7 @@ pub(crate) struct Shared {
     /// Bound on receiving the body.
     pub body_read_timeout: std::time::Duration,
     /// Sheds webhook requests beyond the in-flight limit.
-    pub admission: Admission,
+    pub load_shedder: LoadShedder,
     /// Which rejections get a log line.
     pub rejection_log: LogBudget,
 }
@@ -44,9 +44,10 @@ pub(crate) struct Shared {
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(WEBHOOK_PATH, post(webhook::receive))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
+        .merge(penny_runtime::admin::router(
+            Arc::clone(&shared.readiness),
+            shared.metrics.registry(),
+        ))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .with_state(shared)

@@ -29,7 +29,7 @@ const PLAID_VERIFICATION: &str = "plaid-verification";
 /// body is verified, go to the OpenTelemetry span only (the publish subject carries them too).
 pub(crate) async fn receive(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     // Beyond the in-flight limit: 503 at once, before any work (not even a span).
-    let Some(_permit) = shared.admission.try_enter() else {
+    let Some(_permit) = shared.load_shedder.try_enter() else {
         shared.metrics.record_rejection(Rejection::Overloaded);
         return Rejection::Overloaded.into_response();
     };

@@ -59,14 +59,14 @@ pub struct Verified {
 
 /// Verifies `Plaid-Verification` tokens against request bodies.
 #[derive(Debug, Clone)]
-pub struct Verifier {
+pub struct SignatureVerifier {
     keys: Arc<KeyCache>,
     freshness: FreshnessSettings,
     /// `None`: signatures are checked on the async workers.
     pool: Option<Arc<VerifyPool>>,
 }
 
-impl Verifier {
+impl SignatureVerifier {
     /// A verifier using `keys` and the `freshness` rules, checking signatures where `mode`
     /// says (`Auto` is decided here, by timing a verify).
     pub fn new(

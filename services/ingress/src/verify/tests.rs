@@ -244,11 +244,11 @@ async fn unusable_keys_are_refused() {
     assert_eq!(cache.get("k1").await.err(), Some(LookupError::Unusable));
 }
 
-async fn verifier_with(keys: &[&TestKey]) -> Verifier {
+async fn verifier_with(keys: &[&TestKey]) -> SignatureVerifier {
     verifier_in(VerifyMode::Pool(1), keys).await
 }
 
-async fn verifier_in(mode: VerifyMode, keys: &[&TestKey]) -> Verifier {
+async fn verifier_in(mode: VerifyMode, keys: &[&TestKey]) -> SignatureVerifier {
     let source = Arc::new(MemorySource::default());
     for k in keys {
         source
@@ -258,7 +258,7 @@ async fn verifier_in(mode: VerifyMode, keys: &[&TestKey]) -> Verifier {
             .insert(k.jwk.kid.clone(), k.jwk.clone());
     }
     let (cache, _) = cache(&source, KeyCacheSettings::default());
-    Verifier::new(cache, FreshnessSettings::default(), mode).unwrap()
+    SignatureVerifier::new(cache, FreshnessSettings::default(), mode).unwrap()
 }
 
 #[tokio::test]

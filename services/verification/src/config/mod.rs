@@ -10,17 +10,22 @@ use std::time::Duration;
 
 use clap::Args;
 use penny_config::{NatsArgs, PlaidArgs, Secret, TelemetryArgs, parse_duration};
+use penny_runtime::auth::{ApiToken, ApiTokens, Scope, TokensError};
 use penny_store::Keyring;
 
 mod sections;
 
-use crate::auth::{ApiToken, ApiTokens, Scope, TokensError};
 use crate::crash::CrashPoint;
+
+/// The scopes this service's API knows.
+pub const SCOPES: [Scope; 3] = [Scope::Link, Scope::Status, Scope::Numbers];
 
 /// The default database: a SQLite file under `./data`, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/verification.db?mode=rwc";
 /// The default gRPC address.
 pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:50051";
+/// The default admin address (`/healthz`, `/readyz`, `/metrics`).
+pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9091";
 /// The default webhook URL given to Plaid: a local ingress.
 pub const DEFAULT_WEBHOOK_URL: &str = "http://127.0.0.1:8080/webhooks/plaid";
 
@@ -40,6 +45,11 @@ pub struct Config {
     #[arg(long, env = "PENNY_VERIFICATION_GRPC_LISTEN", default_value = DEFAULT_GRPC_LISTEN)]
     pub grpc_listen: SocketAddr,
 
+    /// Address of the admin HTTP server: `/healthz`, `/readyz` (NATS, streams, consumer and
+    /// database reachable), `/metrics` (OpenMetrics). Port 0 picks a free port.
+    #[arg(long, env = "PENNY_VERIFICATION_ADMIN_LISTEN", default_value = DEFAULT_ADMIN_LISTEN)]
+    pub admin_listen: SocketAddr,
+
     /// Database URL: `sqlite://<file>?mode=rwc` (created on first start) or `postgres://...`
     /// (redacted in `Debug`: it may carry a password).
     #[arg(long, env = "PENNY_VERIFICATION_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
@@ -49,9 +59,9 @@ pub struct Config {
     #[command(flatten)]
     pub nats: NatsArgs,
 
-    /// Replicas of the JetStream streams and the rate-limit key-value bucket this service
-    /// creates or updates: 1 on a single NATS server, 3 in a NATS cluster. Give ingress's
-    /// `PENNY_INGRESS_STREAM_REPLICAS` the same value: both ensure PLAID_WEBHOOKS.
+    /// Replicas of the streams this service creates when they are missing (see
+    /// `--create-missing-streams`) and of its rate-limit key-value bucket: 1 on a single NATS
+    /// server, 3 in a NATS cluster. An existing stream is never changed.
     #[arg(
         long,
         env = "PENNY_VERIFICATION_STREAM_REPLICAS",
@@ -59,6 +69,17 @@ pub struct Config {
         value_parser = clap::value_parser!(u8).range(1..=5)
     )]
     pub stream_replicas: u8,
+
+    /// Create the streams this service needs when they are missing (never changing an existing
+    /// one). The local default; in a cluster the stream owner (`pennyctl streams apply`, the
+    /// Helm hook) creates them and this is off.
+    #[arg(
+        long,
+        env = "PENNY_VERIFICATION_CREATE_MISSING_STREAMS",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub create_missing_streams: bool,
 
     /// Plaid (or sandbox) API.
     #[command(flatten)]
@@ -100,6 +121,17 @@ pub struct Config {
     #[command(flatten)]
     pub consumer: ConsumerArgs,
 
+    /// Two identical webhook bodies received within this long of each other are one webhook
+    /// (Plaid retries for up to 24 h); received further apart, the later one is processed
+    /// again. A redelivery of the same stream message is always recognised. 0 = only that.
+    #[arg(long, env = "PENNY_VERIFICATION_DEDUPE_WINDOW", default_value = "72h", value_parser = parse_duration)]
+    pub dedupe_window: Duration,
+
+    /// How long processed-webhook records are kept: longer than the dedupe window and than
+    /// PLAID_WEBHOOKS keeps a message (8 days), so a late redelivery is still recognised.
+    #[arg(long, env = "PENNY_VERIFICATION_INBOX_RETENTION", default_value = "9d", value_parser = parse_duration)]
+    pub inbox_retention: Duration,
+
     /// The shared Plaid rate limits.
     #[command(flatten)]
     pub rate_limits: RateLimitArgs,
@@ -112,6 +144,11 @@ pub struct Config {
     #[arg(long, env = "PENNY_VERIFICATION_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
 
+    /// How often readiness (NATS, streams, consumer, database) and the sampled metrics
+    /// (consumer lag, outbox backlog, accounts by status) are refreshed.
+    #[arg(long, env = "PENNY_VERIFICATION_READINESS_INTERVAL", default_value = "1s", value_parser = parse_duration)]
+    pub readiness_interval: Duration,
+
     /// TEST-ONLY fault injection: abort the process at this point of the
     /// AUTOMATICALLY_VERIFIED handler (`after-auth-get` or `after-commit`).
     #[arg(long, env = "PENNY_VERIFICATION_CRASH_AT", hide = true)]
@@ -121,26 +158,7 @@ pub struct Config {
 impl Default for Config {
     /// The local defaults (what `--help` shows), for tests to adjust.
     fn default() -> Self {
-        Self {
-            grpc_listen: DEFAULT_GRPC_LISTEN
-                .parse()
-                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 50051))),
-            database_url: Secret::from(DEFAULT_DATABASE_URL),
-            nats: NatsArgs::default(),
-            stream_replicas: 1,
-            plaid: PlaidArgs::default(),
-            telemetry: TelemetryArgs::default(),
-            api_tokens: None,
-            encryption_keys: None,
-            insecure_dev_key: false,
-            webhook_url: DEFAULT_WEBHOOK_URL.to_owned(),
-            client_name: "penny".to_owned(),
-            consumer: ConsumerArgs::default(),
-            rate_limits: RateLimitArgs::default(),
-            outbox_poll: Duration::from_millis(500),
-            shutdown_grace: Duration::from_secs(20),
-            crash_at: None,
-        }
+        penny_config::defaults()
     }
 }
 
@@ -190,7 +208,7 @@ impl Config {
     /// The API tokens: the configured ones, or the INSECURE dev token when allowed.
     pub fn tokens(&self) -> Result<ApiTokens, ConfigError> {
         match &self.api_tokens {
-            Some(raw) => Ok(ApiTokens::parse(raw)?),
+            Some(raw) => Ok(ApiTokens::parse(raw, &SCOPES)?),
             None if self.dev_defaults_allowed() => {
                 tracing::warn!(
                     token_name = "insecure-dev",
@@ -199,7 +217,7 @@ impl Config {
                 Ok(ApiTokens::new(vec![ApiToken::new(
                     "insecure-dev",
                     &Secret::from(INSECURE_DEV_API_TOKEN),
-                    [Scope::Link, Scope::Status, Scope::Numbers],
+                    SCOPES,
                 )]))
             }
             None => Err(ConfigError::MissingTokens),
@@ -254,13 +272,10 @@ mod tests {
         let cfg = cli.config;
         assert_eq!(cfg.crash_at, Some(CrashPoint::AfterCommit));
         assert_eq!(cfg.rate_limits.auth_get_per_client, 20);
-        assert_eq!(cfg.consumer.dedupe_window, Duration::from_secs(90 * 60));
+        assert_eq!(cfg.dedupe_window, Duration::from_secs(90 * 60));
         assert_eq!(cfg.stream_replicas, 3);
         let defaults = Cli::try_parse_from(["t"]).unwrap().config;
-        assert_eq!(
-            defaults.consumer.dedupe_window,
-            Duration::from_secs(72 * 3600)
-        );
+        assert_eq!(defaults.dedupe_window, Duration::from_secs(72 * 3600));
         assert_eq!(defaults.stream_replicas, 1);
         assert!(Cli::try_parse_from(["t", "--stream-replicas", "0"]).is_err());
         assert_eq!(cfg.keyring().unwrap().active_key_id(), "k1");

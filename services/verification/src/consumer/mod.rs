@@ -25,8 +25,6 @@ use penny_plaid::webhook::Webhook;
 use rand::Rng as _;
 use sha2::{Digest, Sha256};
 
-use crate::store::webhooks::{self, ProcessedWebhook, WebhookOutcome};
-use crate::store::{self};
 use crate::verifier::{ChangeRequest, Verifier, VerifierError, WebhookRef};
 use route::Route;
 
@@ -41,7 +39,7 @@ pub fn filter_subjects() -> Vec<String> {
 /// The dedupe key of a webhook: the SHA-256 of its body, as ingress computes its `Nats-Msg-Id`.
 /// (The body, not the header: a redriven dead letter has no `Nats-Msg-Id`, and Plaid's retries
 /// of one webhook carry the same bytes.) It counts together with the stream sequence and the
-/// receipt time: see [`crate::store::webhooks`].
+/// receipt time (see [`Verifier::duplicate_of`]).
 pub fn dedupe_key(body: &[u8]) -> String {
     hex::encode(Sha256::digest(body))
 }
@@ -104,10 +102,9 @@ impl WebhookHandler {
         let stream_sequence =
             (delivery.stream_sequence() > 0).then_some(delivery.stream_sequence());
         let received_at = received_at(delivery);
-        let db = self.verifier.db();
         match self
             .verifier
-            .duplicate_of(db, &key, stream_sequence, received_at)
+            .duplicate_of(&key, stream_sequence, received_at)
             .await
         {
             Ok(Some(first)) => {
@@ -145,7 +142,17 @@ impl WebhookHandler {
             received_at,
         };
         match route::route(&event) {
-            Route::Unhandled(reason) => self.record_unhandled(&webhook, webhook_ref, reason).await,
+            Route::Unhandled(reason) => {
+                tracing::info!(%reason, "webhook not acted on");
+                match self
+                    .verifier
+                    .record_unhandled(&webhook_ref, webhook.item_id.as_deref(), reason)
+                    .await
+                {
+                    Ok(()) => Outcome::Ack,
+                    Err(e) => Outcome::retry(format!("recording the webhook: {e:#}")),
+                }
+            }
             Route::Apply {
                 item_id,
                 target,
@@ -171,26 +178,6 @@ impl WebhookHandler {
                     Err(e) => outcome_of(e),
                 }
             }
-        }
-    }
-
-    async fn record_unhandled(&self, webhook: &Webhook, w: WebhookRef, reason: String) -> Outcome {
-        tracing::info!(%reason, "webhook not acted on");
-        let row = ProcessedWebhook {
-            dedupe_key: w.dedupe_key,
-            webhook_type: w.webhook_type,
-            webhook_code: w.webhook_code,
-            item_id: webhook.item_id.clone(),
-            account_id: w.account_id,
-            outcome: WebhookOutcome::Unhandled,
-            detail: Some(reason),
-            stream_sequence: w.stream_sequence,
-            received_at: w.received_at,
-        };
-        match webhooks::record(self.verifier.db(), row, store::now()).await {
-            Ok(()) => Outcome::Ack,
-            Err(e) if store::is_unique_violation(&e) => Outcome::Ack,
-            Err(e) => Outcome::retry(format!("recording the webhook: {e}")),
         }
     }
 }

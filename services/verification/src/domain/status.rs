@@ -110,6 +110,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status.
+    pub const ALL: [Status; 6] = [
+        Self::Pending,
+        Self::Verified,
+        Self::Expired,
+        Self::NeedsRelink,
+        Self::NeedsUpdate,
+        Self::Revoked,
+    ];
+
     /// The protobuf enum value.
     pub fn to_proto(self) -> pb::AccountStatus {
         match self {

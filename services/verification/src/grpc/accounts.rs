@@ -6,8 +6,8 @@ use tonic::{Request, Response, Status};
 
 use super::error::{id_field, status, user_id_field};
 use super::{VerificationApi, convert};
-use crate::auth::{Scope, require};
 use crate::events::timestamp;
+use penny_runtime::auth::{Scope, require};
 
 impl VerificationApi {
     pub(super) async fn get_account_impl(

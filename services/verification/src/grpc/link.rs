@@ -6,9 +6,9 @@ use tonic::{Request, Response, Status};
 
 use super::error::{id_field, invalid, status, user_id_field};
 use super::{VerificationApi, convert};
-use crate::auth::{Scope, require};
 use crate::events::timestamp;
 use crate::verifier::LinkAccountInput;
+use penny_runtime::auth::{Scope, require};
 
 impl VerificationApi {
     pub(super) async fn create_link_token_impl(

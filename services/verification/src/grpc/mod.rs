@@ -1,7 +1,7 @@
-//! The gRPC API: `penny.v1.VerificationService` behind the bearer-token interceptor, plus
-//! `grpc.health.v1` and server reflection (both unauthenticated). The service implementation is
-//! split per RPC group: `link` (link token, exchange, remove), `accounts` (reads, refresh,
-//! numbers) and `watch`.
+//! The gRPC API: `penny.v1.VerificationService` behind the bearer-token interceptor (health,
+//! reflection and the trace layer come from `penny_runtime::GrpcServer`). The service
+//! implementation is split per RPC group: `link` (link token, exchange, remove), `accounts`
+//! (reads, refresh, numbers) and `watch`.
 
 mod accounts;
 pub mod convert;
@@ -17,9 +17,9 @@ use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
-use crate::auth::{ApiTokens, Authenticator};
 use crate::verifier::Verifier;
 use crate::watch::WatchFeed;
+use penny_runtime::auth::{ApiTokens, Authenticator};
 pub use watch::WatchStream;
 
 /// The service implementation.
@@ -49,14 +49,6 @@ impl VerificationApi {
     }
 }
 
-/// Makes the current (RPC) span a child of the caller's trace from the `traceparent` metadata.
-fn continue_trace<T>(request: &Request<T>) {
-    penny_telemetry::set_parent(
-        &tracing::Span::current(),
-        penny_telemetry::extract_grpc(request.metadata()),
-    );
-}
-
 #[tonic::async_trait]
 impl VerificationService for VerificationApi {
     #[tracing::instrument(name = "grpc.CreateLinkToken", skip_all)]
@@ -64,7 +56,6 @@ impl VerificationService for VerificationApi {
         &self,
         request: Request<pb::CreateLinkTokenRequest>,
     ) -> Result<Response<pb::CreateLinkTokenResponse>, Status> {
-        continue_trace(&request);
         self.create_link_token_impl(request).await
     }
 
@@ -73,7 +64,6 @@ impl VerificationService for VerificationApi {
         &self,
         request: Request<pb::ExchangePublicTokenRequest>,
     ) -> Result<Response<pb::ExchangePublicTokenResponse>, Status> {
-        continue_trace(&request);
         self.exchange_public_token_impl(request).await
     }
 
@@ -82,7 +72,6 @@ impl VerificationService for VerificationApi {
         &self,
         request: Request<pb::GetAccountRequest>,
     ) -> Result<Response<pb::Account>, Status> {
-        continue_trace(&request);
         self.get_account_impl(request).await
     }
 
@@ -91,7 +80,6 @@ impl VerificationService for VerificationApi {
         &self,
         request: Request<pb::ListAccountsRequest>,
     ) -> Result<Response<pb::ListAccountsResponse>, Status> {
-        continue_trace(&request);
         self.list_accounts_impl(request).await
     }
 
@@ -100,7 +88,6 @@ impl VerificationService for VerificationApi {
         &self,
         request: Request<pb::GetAuthNumbersRequest>,
     ) -> Result<Response<pb::AuthNumbers>, Status> {
-        continue_trace(&request);
         self.get_auth_numbers_impl(request).await
     }
 
@@ -109,7 +96,6 @@ impl VerificationService for VerificationApi {
         &self,
         request: Request<pb::RefreshAccountRequest>,
     ) -> Result<Response<pb::Account>, Status> {
-        continue_trace(&request);
         self.refresh_account_impl(request).await
     }
 
@@ -118,7 +104,6 @@ impl VerificationService for VerificationApi {
         &self,
         request: Request<pb::RemoveItemRequest>,
     ) -> Result<Response<pb::RemoveItemResponse>, Status> {
-        continue_trace(&request);
         self.remove_item_impl(request).await
     }
 
@@ -129,7 +114,6 @@ impl VerificationService for VerificationApi {
         &self,
         request: Request<pb::WatchAccountsRequest>,
     ) -> Result<Response<Self::WatchAccountsStream>, Status> {
-        continue_trace(&request);
         self.watch_accounts_impl(request).await
     }
 }

@@ -11,8 +11,8 @@ use tonic::{Request, Response, Status};
 
 use super::error::user_id_field;
 use super::{VerificationApi, convert};
-use crate::auth::{Scope, require};
 use crate::verifier::Verifier;
+use penny_runtime::auth::{Scope, require};
 
 /// The stream type of `WatchAccounts`.
 pub type WatchStream =

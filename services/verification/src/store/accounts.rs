@@ -251,3 +251,35 @@ pub async fn delete_numbers(db: &impl ConnectionTrait, account_id: &str) -> anyh
         .context("purging account numbers")?;
     Ok(())
 }
+
+/// How many accounts are in each status (for `/metrics`); statuses with none are left out.
+pub async fn count_by_status(
+    db: &impl ConnectionTrait,
+) -> anyhow::Result<Vec<(crate::domain::Status, u64)>> {
+    let rows: Vec<(String, bool, i64)> = account::Entity::find()
+        .select_only()
+        .column(account::Column::Verification)
+        .column(account::Column::LoginRequired)
+        .column_as(account::Column::AccountId.count(), "n")
+        .group_by(account::Column::Verification)
+        .group_by(account::Column::LoginRequired)
+        .into_tuple()
+        .all(db)
+        .await
+        .context("counting accounts by status")?;
+    let mut counts: Vec<(crate::domain::Status, u64)> = Vec::new();
+    for (verification, login_required, n) in rows {
+        let status = AccountState {
+            verification: verification.parse::<Verification>()?,
+            login_required,
+            has_numbers: false,
+        }
+        .status();
+        let n = u64::try_from(n).unwrap_or(0);
+        match counts.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, total)) => *total += n,
+            None => counts.push((status, n)),
+        }
+    }
+    Ok(counts)
+}

@@ -12,7 +12,6 @@ pub mod items;
 pub mod migrations;
 pub mod rotate;
 pub mod secrets;
-pub mod webhooks;
 
 use anyhow::Context as _;
 use chrono::{DateTime, SubsecRound, Utc};

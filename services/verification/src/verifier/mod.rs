@@ -9,6 +9,7 @@
 mod change;
 mod error;
 mod exchange;
+mod inbox;
 mod lifecycle;
 mod locks;
 mod numbers;
@@ -17,16 +18,17 @@ mod reconcile;
 use std::sync::Arc;
 use std::time::Duration;
 
+use penny_bus::kv::RateLimiter;
 use penny_plaid::PlaidClient;
+use penny_store::Outbox;
 use sea_orm::DatabaseConnection;
-use tokio::sync::Notify;
 
 pub use change::{Applied, ChangeRequest, Report, Target, WebhookRef};
 pub use error::VerifierError;
 pub use exchange::LinkAccountInput;
+pub use inbox::{INBOX_CONSUMER, WebhookOutcome};
 
 use crate::crash::CrashPoint;
-use crate::limiter::RateLimiter;
 use crate::store::Secrets;
 
 /// The default dedupe window: three times the 24 h Plaid keeps retrying a webhook.
@@ -44,7 +46,7 @@ pub struct VerifierSettings {
     /// it is handed back to JetStream with the time until the budget frees up.
     pub api_rate_wait: Duration,
     /// Within how long of each other two identical webhook bodies count as one webhook
-    /// (see [`crate::store::webhooks`]).
+    /// (see the `inbox` module).
     pub dedupe_window: Duration,
     /// How long a concurrent duplicate `ExchangePublicToken` waits for the first to finish.
     pub exchange_wait: Duration,
@@ -75,20 +77,20 @@ pub struct Verifier {
     plaid: PlaidClient,
     secrets: Secrets,
     limiter: RateLimiter,
-    outbox: Arc<Notify>,
+    outbox: Outbox,
     item_locks: Arc<locks::KeyedLocks>,
     settings: VerifierSettings,
 }
 
 impl Verifier {
-    /// A core over these dependencies; `outbox` is poked after a commit that wrote events
-    /// (the outbox relay waits on it).
+    /// A core over these dependencies; domain events go through `outbox` (its relay is woken
+    /// after every commit that wrote some).
     pub fn new(
         db: DatabaseConnection,
         plaid: PlaidClient,
         secrets: Secrets,
         limiter: RateLimiter,
-        outbox: Arc<Notify>,
+        outbox: Outbox,
         settings: VerifierSettings,
     ) -> Self {
         Self {
@@ -102,16 +104,6 @@ impl Verifier {
         }
     }
 
-    /// The handle the outbox relay waits on.
-    pub fn outbox_notify(&self) -> Arc<Notify> {
-        Arc::clone(&self.outbox)
-    }
-
-    /// The database.
-    pub fn db(&self) -> &DatabaseConnection {
-        &self.db
-    }
-
     /// The secrets (for `rotate-keys` and tests).
     pub fn secrets(&self) -> &Secrets {
         &self.secrets
@@ -120,23 +112,5 @@ impl Verifier {
     /// The settings.
     pub fn settings(&self) -> &VerifierSettings {
         &self.settings
-    }
-
-    /// The processed webhook that the delivery with this body hash, stream sequence and
-    /// receipt time duplicates, if any (see [`crate::store::webhooks`]).
-    pub async fn duplicate_of(
-        &self,
-        db: &impl sea_orm::ConnectionTrait,
-        dedupe_key: &str,
-        stream_sequence: Option<u64>,
-        received_at: chrono::DateTime<chrono::Utc>,
-    ) -> anyhow::Result<Option<crate::store::entities::processed_webhook::Model>> {
-        let lookup = crate::store::webhooks::Lookup {
-            dedupe_key,
-            stream_sequence,
-            received_at,
-            window: self.settings.dedupe_window,
-        };
-        crate::store::webhooks::find_duplicate(db, &lookup).await
     }
 }

@@ -10,8 +10,8 @@ use tokio::time::Instant;
 
 use super::{Verifier, VerifierError};
 use crate::domain::Verification;
-use crate::limiter::Admission;
 use crate::store::{Numbers, accounts};
+use penny_bus::kv::Grant;
 
 /// Limiter key of `/auth/get`.
 const AUTH_GET: &str = "auth_get";
@@ -26,9 +26,14 @@ impl Verifier {
     ) -> Result<(), VerifierError> {
         let deadline = Instant::now() + max_wait;
         loop {
-            match self.limiter.acquire(endpoint, item_id).await? {
-                Admission::Granted => return Ok(()),
-                Admission::Wait(wait) => {
+            let grant = self
+                .limiter
+                .acquire(endpoint, item_id)
+                .await
+                .map_err(|e| VerifierError::Internal(anyhow::Error::new(e)))?;
+            match grant {
+                Grant::Granted => return Ok(()),
+                Grant::Wait(wait) => {
                     if Instant::now() + wait > deadline {
                         return Err(VerifierError::RateLimited { retry_after: wait });
                     }

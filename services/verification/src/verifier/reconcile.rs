@@ -1,7 +1,7 @@
 //! [`Verifier::apply`]: the one path every status change takes.
 //!
 //! 0. Take this replica's lock on the Item and skip a webhook already processed (same stream
-//!    message, or the same body within the dedupe window: see [`crate::store::webhooks`]).
+//!    message, or the same body within the dedupe window: see the `inbox` module).
 //! 1. Read the target accounts and run the state machine on each (outside any transaction).
 //! 2. If a decision asks for numbers, call `/auth/get` for those accounts (rate-limited: a
 //!    webhook whose budget is spent fails at once with [`VerifierError::RateLimited`]).
@@ -21,13 +21,13 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use super::change::{Applied, ChangeRequest, Report, Target, WebhookRef};
+use super::inbox::WebhookOutcome;
 use super::{Verifier, VerifierError};
 use crate::crash::{CrashPoint, maybe_crash};
 use crate::domain::{Decision, Effect, Event, transition};
 use crate::events::{self, AccountEventFacts};
 use crate::store::entities::item;
-use crate::store::webhooks::{ProcessedWebhook, WebhookOutcome};
-use crate::store::{self, Numbers, accounts, history, items, webhooks};
+use crate::store::{self, Numbers, accounts, history, items};
 
 impl Verifier {
     /// Applies `req` (see the module docs). Errors: unknown Item/account, Plaid failures of
@@ -40,7 +40,7 @@ impl Verifier {
         let _item_guard = self.item_locks.lock(&req.item_id).await;
         if let Some(w) = &req.webhook
             && self
-                .duplicate_of(&self.db, &w.dedupe_key, w.stream_sequence, w.received_at)
+                .duplicate_in(&self.db, &w.dedupe_key, w.stream_sequence, w.received_at)
                 .await?
                 .is_some()
         {
@@ -139,7 +139,7 @@ impl Verifier {
         // committed since the check in `apply` (another replica).
         if let Some(w) = &req.webhook
             && self
-                .duplicate_of(&txn, &w.dedupe_key, w.stream_sequence, w.received_at)
+                .duplicate_in(&txn, &w.dedupe_key, w.stream_sequence, w.received_at)
                 .await?
                 .is_some()
         {
@@ -197,7 +197,7 @@ impl Verifier {
                             },
                             now,
                         );
-                        events::enqueue(&txn, kind, &event).await?;
+                        events::enqueue(&self.outbox, &txn, kind, &event).await?;
                         event_id = Some(event.event_id);
                     }
                 }
@@ -240,7 +240,7 @@ impl Verifier {
         }
         txn.commit().await.map_err(VerifierError::db)?;
         if report.applied.iter().any(|a| a.event_id.is_some()) {
-            self.outbox.notify_one();
+            self.outbox.committed();
         }
         Ok(report)
     }
@@ -281,27 +281,14 @@ async fn record_webhook(
             .collect::<Vec<_>>()
             .join("; ")
     });
-    webhooks::record(
-        txn,
-        ProcessedWebhook {
-            dedupe_key: webhook.dedupe_key.clone(),
-            webhook_type: webhook.webhook_type.clone(),
-            webhook_code: webhook.webhook_code.clone(),
-            item_id: Some(item_id.to_owned()),
-            account_id: webhook.account_id.clone(),
-            outcome,
-            detail,
-            stream_sequence: webhook.stream_sequence,
-            received_at: webhook.received_at,
-        },
-        now,
-    )
-    .await
-    .map_err(|e| {
-        if store::is_unique_violation(&e) {
-            VerifierError::Duplicate
-        } else {
-            VerifierError::db(e)
-        }
-    })
+    let entry = webhook.entry(Some(item_id), outcome, detail);
+    penny_store::inbox::record(txn, entry, now)
+        .await
+        .map_err(|e| {
+            if store::is_unique_violation(&e) {
+                VerifierError::Duplicate
+            } else {
+                VerifierError::db(e)
+            }
+        })
 }

@@ -59,9 +59,7 @@ async fn crash_then_recover(kind: DbKind, point: &'static str) -> anyhow::Result
     let account = accounts::find(&db, &linked.account_id)
         .await?
         .expect("account");
-    let processed = entities::processed_webhook::Entity::find()
-        .count(&db)
-        .await?;
+    let processed = penny_store::inbox::Entity::find().count(&db).await?;
     match point {
         "after-auth-get" => {
             assert_eq!(
@@ -102,12 +100,7 @@ async fn crash_then_recover(kind: DbKind, point: &'static str) -> anyhow::Result
         .expect("account");
     assert_eq!(account.state()?.verification, Verification::Verified);
     assert!(account.has_numbers);
-    assert_eq!(
-        entities::processed_webhook::Entity::find()
-            .count(&db)
-            .await?,
-        1
-    );
+    assert_eq!(penny_store::inbox::Entity::find().count(&db).await?, 1);
     assert_eq!(
         entities::status_history::Entity::find()
             .filter(entities::status_history::Column::AccountId.eq(linked.account_id.as_str()))

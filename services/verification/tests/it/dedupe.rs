@@ -4,13 +4,15 @@
 
 use std::time::Duration;
 
+use anyhow::Context as _;
 use async_nats::HeaderMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use penny_bus::{Delivery, Handler, Outcome};
 use penny_plaid::VerificationStatus;
 use penny_proto::v1 as pb;
+use penny_store::inbox as processed_webhook;
 use penny_verification::consumer::dedupe_key;
-use penny_verification::store::entities::{processed_webhook, status_history};
+use penny_verification::store::entities::status_history;
 use penny_verification::store::migrations::Migrator;
 use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{
@@ -36,7 +38,7 @@ async fn an_identical_error_after_the_window_is_processed_again_on(
     kind: DbKind,
 ) -> anyhow::Result<()> {
     let stack = Stack::start(kind).await?;
-    let app = spawn_on(&stack, |c| c.consumer.dedupe_window = WINDOW).await?;
+    let app = spawn_on(&stack, |c| c.dedupe_window = WINDOW).await?;
     let linked = app.link_account("user-recurring-error").await?;
     app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
         .await?;
@@ -73,7 +75,7 @@ async fn an_identical_error_after_the_window_is_processed_again_on(
 
     // A redelivery of the first stream message is recognised whatever its receipt time says.
     let mut config = stack.config();
-    config.consumer.dedupe_window = WINDOW;
+    config.dedupe_window = WINDOW;
     config.consumer.consumer_name = "verification-direct".into();
     let handler = penny_verification::App::build(config)
         .await?
@@ -105,7 +107,7 @@ async fn an_identical_error_after_the_window_is_processed_again_on(
     wait_consumer_drained(&js, "verification").await?;
     assert_eq!(needs_update().await?, 2);
     let rows = processed_webhook::Entity::find()
-        .filter(processed_webhook::Column::DedupeKey.eq(dedupe_key(&error)))
+        .filter(processed_webhook::Column::Key.eq(dedupe_key(&error)))
         .order_by_asc(processed_webhook::Column::Id)
         .all(&app.db)
         .await?;
@@ -182,7 +184,7 @@ async fn identical_bodies_racing_on_two_replicas_apply_once_on(kind: DbKind) -> 
         pb::AccountStatus::Verified as i32
     );
     let rows = processed_webhook::Entity::find()
-        .filter(processed_webhook::Column::DedupeKey.eq(dedupe_key(&body)))
+        .filter(processed_webhook::Column::Key.eq(dedupe_key(&body)))
         .all(&app.db)
         .await?;
     assert_eq!(
@@ -220,8 +222,8 @@ async fn the_dedupe_window_migration_keeps_the_processed_webhooks_on(
 ) -> anyhow::Result<()> {
     let test_db = TestDb::new(kind).await?;
     let db = penny_verification::store::connect(test_db.url()).await?;
-    // The schema before the dedupe window (every migration but the last): one row per hash.
-    let before = Migrator::migrations().len() - 1;
+    // The schema before the dedupe window (every migration before it): one row per hash.
+    let before = migration_index("m20261122_000007_window_processed_webhooks")?;
     Migrator::up(&db, Some(u32::try_from(before)?)).await?;
     let processed_at = t0_micros(Utc::now() - TimeDelta::days(1));
     let insert = Query::insert()
@@ -250,8 +252,8 @@ async fn the_dedupe_window_migration_keeps_the_processed_webhooks_on(
         .to_owned();
     db.execute(&insert).await?;
 
-    Migrator::up(&db, None).await?;
-    let rows = processed_webhook::Entity::find().all(&db).await?;
+    Migrator::up(&db, Some(1)).await?;
+    let rows = processed_webhook_v7::Entity::find().all(&db).await?;
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
     assert_eq!(
@@ -269,16 +271,16 @@ async fn the_dedupe_window_migration_keeps_the_processed_webhooks_on(
     );
 
     // The same body again (another stream message) now fits; the same message does not.
-    let again = |seq: Option<i64>| processed_webhook::ActiveModel {
+    let again = |seq: Option<i64>| processed_webhook_v7::ActiveModel {
         id: sea_orm::NotSet,
         stream_sequence: sea_orm::Set(seq),
         received_at: sea_orm::Set(Utc::now()),
         ..sea_orm::IntoActiveModel::into_active_model(row.clone())
     };
-    processed_webhook::Entity::insert(again(Some(8)))
+    processed_webhook_v7::Entity::insert(again(Some(8)))
         .exec(&db)
         .await?;
-    let dup = processed_webhook::Entity::insert(again(Some(7)))
+    let dup = processed_webhook_v7::Entity::insert(again(Some(7)))
         .exec(&db)
         .await
         .expect_err("(dedupe_key, stream_sequence) is unique");
@@ -300,4 +302,110 @@ async fn the_dedupe_window_migration_keeps_the_processed_webhooks_on(
     assert_eq!(back.len(), 1);
     assert_eq!(back[0].try_get::<i64>("", "stream_sequence")?, 8);
     Ok(())
+}
+
+/// The position of migration `name` in the migrator's list.
+fn migration_index(name: &str) -> anyhow::Result<usize> {
+    Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == name)
+        .with_context(|| format!("no migration {name}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_inbox_migration_moves_the_processed_webhooks_and_back() -> anyhow::Result<()> {
+    for_each_db(the_inbox_migration_moves_the_processed_webhooks_and_back_on).await
+}
+
+async fn the_inbox_migration_moves_the_processed_webhooks_and_back_on(
+    kind: DbKind,
+) -> anyhow::Result<()> {
+    let test_db = TestDb::new(kind).await?;
+    let db = penny_verification::store::connect(test_db.url()).await?;
+    let before = migration_index("m20261202_000008_processed_webhooks_into_inbox")?;
+    Migrator::up(&db, Some(u32::try_from(before)?)).await?;
+    let at = t0_micros(Utc::now() - TimeDelta::hours(2));
+    let row = processed_webhook_v7::ActiveModel {
+        id: sea_orm::NotSet,
+        dedupe_key: sea_orm::Set("hash-b".to_owned()),
+        webhook_type: sea_orm::Set("AUTH".to_owned()),
+        webhook_code: sea_orm::Set("AUTOMATICALLY_VERIFIED".to_owned()),
+        item_id: sea_orm::Set(Some("item-2".to_owned())),
+        account_id: sea_orm::Set(Some("acc-2".to_owned())),
+        outcome: sea_orm::Set("applied".to_owned()),
+        detail: sea_orm::Set(None),
+        stream_sequence: sea_orm::Set(Some(11)),
+        received_at: sea_orm::Set(at),
+        processed_at: sea_orm::Set(at),
+    };
+    processed_webhook_v7::Entity::insert(row).exec(&db).await?;
+
+    Migrator::up(&db, None).await?;
+    let moved = processed_webhook::Entity::find().all(&db).await?;
+    assert_eq!(moved.len(), 1);
+    let entry = &moved[0];
+    assert_eq!(
+        (
+            entry.consumer.as_str(),
+            entry.key.as_str(),
+            entry.kind.as_str(),
+            entry.aggregate_id.as_deref(),
+            entry.entity_id.as_deref(),
+            entry.outcome.as_str(),
+        ),
+        (
+            "webhooks",
+            "hash-b",
+            "AUTH/AUTOMATICALLY_VERIFIED",
+            Some("item-2"),
+            Some("acc-2"),
+            "applied"
+        )
+    );
+    assert_eq!(
+        (entry.stream_sequence, entry.received_at, entry.processed_at),
+        (Some(11), at, at)
+    );
+
+    Migrator::down(&db, Some(1)).await?;
+    let back = processed_webhook_v7::Entity::find().all(&db).await?;
+    assert_eq!(back.len(), 1);
+    assert_eq!(
+        (
+            back[0].dedupe_key.as_str(),
+            back[0].webhook_type.as_str(),
+            back[0].webhook_code.as_str(),
+            back[0].stream_sequence
+        ),
+        ("hash-b", "AUTH", "AUTOMATICALLY_VERIFIED", Some(11))
+    );
+    assert_eq!(processed_webhook::Entity::find().count(&db).await?, 0);
+    Ok(())
+}
+
+/// The `processed_webhooks` table as migrations 7 to 8 left it (the inbox replaced it).
+mod processed_webhook_v7 {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "processed_webhooks")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub dedupe_key: String,
+        pub webhook_type: String,
+        pub webhook_code: String,
+        pub item_id: Option<String>,
+        pub account_id: Option<String>,
+        pub outcome: String,
+        pub detail: Option<String>,
+        pub stream_sequence: Option<i64>,
+        pub received_at: DateTimeUtc,
+        pub processed_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
 }

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use penny_bus::kv::{Limits, RATE_LIMIT_BUCKET as BUCKET, RateLimiter};
 use penny_verification::App;
-use penny_verification::limiter::{BUCKET, Limits, RateLimiter};
 
 use crate::support::{DbKind, Stack, for_each_db};
 

@@ -6,7 +6,10 @@ use std::time::Duration;
 use penny_bus::{Delivery, Handler, Outcome};
 use penny_plaid::VerificationStatus;
 use penny_proto::v1 as pb;
-use penny_verification::store::entities::{processed_webhook, status_history};
+use penny_store::inbox as processed_webhook;
+use penny_verification::store::entities::status_history;
+
+use crate::support::webhook_code;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::support::binary::run_command;
@@ -71,8 +74,8 @@ async fn five_duplicates_and_a_stale_expiry_make_one_verification_and_one_event(
         let rows = processed_webhook::Entity::find().all(&app.db).await?;
         let mut outcomes: Vec<(String, String)> = rows
             .iter()
-            .filter(|r| r.item_id.as_deref() == Some(linked.item_id.as_str()))
-            .map(|r| (r.webhook_code.clone(), r.outcome.clone()))
+            .filter(|r| r.aggregate_id.as_deref() == Some(linked.item_id.as_str()))
+            .map(|r| (webhook_code(r), r.outcome.clone()))
             .collect();
         outcomes.sort();
         assert_eq!(
@@ -234,7 +237,7 @@ async fn the_step_function_retries_unknown_items_and_recognises_duplicates_on(
         .await;
     assert_eq!(outcome, Outcome::Ack);
     let recorded = processed_webhook::Entity::find()
-        .filter(processed_webhook::Column::WebhookCode.eq("NEW_ACCOUNTS_AVAILABLE"))
+        .filter(processed_webhook::Column::Kind.eq("ITEM/NEW_ACCOUNTS_AVAILABLE"))
         .one(&app.db)
         .await?
         .expect("recorded");

@@ -3,6 +3,5 @@
 pub mod account;
 pub mod account_numbers;
 pub mod item;
-pub mod processed_webhook;
 pub mod status_history;
 pub mod token_exchange;

@@ -1,5 +1,5 @@
 //! This service's schema migrations (one per file: `DeriveMigrationName` names them after the
-//! file), plus penny-store's outbox migration.
+//! file), plus penny-store's outbox and inbox migrations.
 
 use sea_orm_migration::prelude::*;
 
@@ -10,6 +10,7 @@ mod m20261120_000004_create_status_history;
 mod m20261120_000005_create_processed_webhooks;
 mod m20261120_000006_create_token_exchanges;
 mod m20261122_000007_window_processed_webhooks;
+mod m20261202_000008_processed_webhooks_into_inbox;
 
 /// Applies every migration of the verification database, in order (new ones go last: the
 /// order is the history of every database already migrated).
@@ -27,6 +28,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261120_000006_create_token_exchanges::Migration),
             Box::new(penny_store::outbox::Migration),
             Box::new(m20261122_000007_window_processed_webhooks::Migration),
+            Box::new(penny_store::inbox::Migration),
+            Box::new(m20261202_000008_processed_webhooks_into_inbox::Migration),
         ]
     }
 }

@@ -52,7 +52,7 @@ pub async fn spawn_on(
     let app = App::build(config).await?;
     let grpc_addr = app.grpc_addr();
     let secrets = app.verifier().secrets().clone();
-    let db = app.verifier().db().clone();
+    let db = penny_verification::store::connect(stack.db.url()).await?;
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
     Ok(TestApp {

@@ -73,9 +73,10 @@ impl Binary {
                 "PENNY_VERIFICATION_GRPC_LISTEN",
                 format!("127.0.0.1:{}", options.grpc_port),
             )
-            .env("PENNY_VERIFICATION_RETRY_BASE", "200ms")
-            .env("PENNY_VERIFICATION_RETRY_CAP", "1s")
-            .env("PENNY_VERIFICATION_ACK_WAIT", "2s")
+            .env("PENNY_VERIFICATION_ADMIN_LISTEN", "127.0.0.1:0")
+            .env("PENNY_VERIFICATION_CONSUMER_RETRY_BASE", "200ms")
+            .env("PENNY_VERIFICATION_CONSUMER_RETRY_CAP", "1s")
+            .env("PENNY_VERIFICATION_CONSUMER_ACK_WAIT", "2s")
             .env("PENNY_VERIFICATION_OUTBOX_POLL", "50ms")
             .env("PENNY_LOG_FILTER", options.log_filter.unwrap_or("info"))
             .stdin(Stdio::null())

@@ -67,6 +67,14 @@ pub async fn wait_consumer_drained(js: &jetstream::Context, name: &str) -> anyho
     .with_context(|| format!("consumer {name} never drained"))
 }
 
+/// The webhook code of a processed-webhook record (its inbox kind is `<TYPE>/<CODE>`).
+pub fn webhook_code(row: &penny_store::inbox::Model) -> String {
+    row.kind
+        .split_once('/')
+        .map_or(row.kind.as_str(), |(_, code)| code)
+        .to_owned()
+}
+
 /// An ITEM webhook body as Plaid sends it: `ERROR` with `ITEM_LOGIN_REQUIRED`, or another code
 /// without an error.
 pub fn item_webhook(code: &str, item_id: &str) -> Vec<u8> {

@@ -87,6 +87,7 @@ impl Stack {
     pub fn config(&self) -> Config {
         let mut config = Config {
             grpc_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: Secret::from(self.db.url()),
             plaid: self.sandbox.plaid_args(),
             api_tokens: Some(Secret::new(api_tokens())),

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::str::FromStr;
 
 use penny_config::Secret;
 use sha2::{Digest, Sha256};
@@ -19,13 +18,15 @@ pub enum TokensError {
     /// An entry has an empty name or token.
     #[error("API token entry {0} has an empty name or token")]
     Empty(usize),
-    /// An entry names an unknown scope.
-    #[error("API token {name:?} has unknown scope {scope:?} (known: link, status, numbers)")]
+    /// An entry names a scope this service does not know.
+    #[error("API token {name:?} has unknown scope {scope:?} (known: {known})")]
     UnknownScope {
         /// The token's name.
         name: String,
         /// The unknown scope.
         scope: String,
+        /// The scopes this service knows, comma-separated.
+        known: String,
     },
     /// Two entries share a name.
     #[error("API token name {0:?} is used twice")]
@@ -82,8 +83,9 @@ impl ApiTokens {
         self.0.is_empty()
     }
 
-    /// Parses `name:token:scope1+scope2,...` held in a secret.
-    pub fn parse(raw: &Secret<String>) -> Result<Self, TokensError> {
+    /// Parses `name:token:scope1+scope2,...` held in a secret, accepting only the scopes in
+    /// `known` (the ones this service's API uses).
+    pub fn parse(raw: &Secret<String>, known: &[Scope]) -> Result<Self, TokensError> {
         let mut out: Vec<ApiToken> = Vec::new();
         for (i, entry) in raw
             .expose()
@@ -105,14 +107,18 @@ impl ApiTokens {
                 .split('+')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(|s| match s {
-                    "link" => Ok(Scope::Link),
-                    "status" => Ok(Scope::Status),
-                    "numbers" => Ok(Scope::Numbers),
-                    other => Err(TokensError::UnknownScope {
-                        name: name.to_owned(),
-                        scope: other.to_owned(),
-                    }),
+                .map(|s| {
+                    Scope::parse(s)
+                        .filter(|scope| known.contains(scope))
+                        .ok_or_else(|| TokensError::UnknownScope {
+                            name: name.to_owned(),
+                            scope: s.to_owned(),
+                            known: known
+                                .iter()
+                                .map(|k| k.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        })
                 })
                 .collect::<Result<BTreeSet<_>, _>>()?;
             if out.iter().any(|t| t.name == name) {
@@ -140,22 +146,18 @@ impl ApiTokens {
     }
 }
 
-impl FromStr for ApiTokens {
-    type Err = TokensError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(&Secret::from(s))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const KNOWN: [Scope; 3] = [Scope::Link, Scope::Status, Scope::Numbers];
+
+    fn parse(raw: &str) -> Result<ApiTokens, TokensError> {
+        ApiTokens::parse(&Secret::from(raw), &KNOWN)
+    }
+
     fn tokens() -> ApiTokens {
-        "app:secret-app-token:link+status, ops:ops-token:status+numbers"
-            .parse()
-            .unwrap()
+        parse("app:secret-app-token:link+status, ops:ops-token:status+numbers").unwrap()
     }
 
     #[test]
@@ -172,22 +174,30 @@ mod tests {
 
     #[test]
     fn rejects_malformed_lists_without_echoing_tokens() {
-        assert_eq!(
-            "a:b".parse::<ApiTokens>().unwrap_err(),
-            TokensError::Shape(0)
-        );
-        assert_eq!(
-            ":b:link".parse::<ApiTokens>().unwrap_err(),
-            TokensError::Empty(0)
-        );
-        let err = "a:hunter2:link+admin".parse::<ApiTokens>().unwrap_err();
+        assert_eq!(parse("a:b").unwrap_err(), TokensError::Shape(0));
+        assert_eq!(parse(":b:link").unwrap_err(), TokensError::Empty(0));
+        let err = parse("a:hunter2:link+admin").unwrap_err();
         assert!(matches!(err, TokensError::UnknownScope { ref scope, .. } if scope == "admin"));
         assert!(!err.to_string().contains("hunter2"));
+        assert!(
+            err.to_string().contains("known: link, status, numbers"),
+            "{err}"
+        );
         assert!(matches!(
-            "a:x:link,a:y:link".parse::<ApiTokens>().unwrap_err(),
+            parse("a:x:link,a:y:link").unwrap_err(),
             TokensError::DuplicateName(_)
         ));
-        assert!("".parse::<ApiTokens>().unwrap().is_empty());
+        assert!(parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_scope_of_another_service_is_refused() {
+        let contacts = ApiTokens::parse(&Secret::from("n:t:contacts"), &[Scope::Contacts]);
+        assert!(contacts.is_ok());
+        assert!(matches!(
+            parse("n:t:contacts").unwrap_err(),
+            TokensError::UnknownScope { .. }
+        ));
     }
 
     #[test]

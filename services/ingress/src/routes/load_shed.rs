@@ -6,16 +6,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Counts webhook requests in flight against a limit.
 #[derive(Debug)]
-pub(crate) struct Admission {
+pub(crate) struct LoadShedder {
     in_flight: AtomicUsize,
     max: usize,
 }
 
 /// One admitted request; dropping it (also when the request future is cancelled) frees the slot.
 #[derive(Debug)]
-pub(crate) struct Permit<'a>(&'a Admission);
+pub(crate) struct Permit<'a>(&'a LoadShedder);
 
-impl Admission {
+impl LoadShedder {
     /// Admits at most `max` requests at once (at least one).
     pub(crate) fn new(max: usize) -> Self {
         Self {
@@ -43,25 +43,25 @@ impl Drop for Permit<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::Admission;
+    use super::LoadShedder;
 
     #[test]
     fn admits_up_to_the_limit_and_frees_slots_on_drop() {
-        let admission = Admission::new(2);
-        let a = admission.try_enter().expect("first");
-        let b = admission.try_enter().expect("second");
-        assert!(admission.try_enter().is_none(), "third is shed");
+        let load_shedder = LoadShedder::new(2);
+        let a = load_shedder.try_enter().expect("first");
+        let b = load_shedder.try_enter().expect("second");
+        assert!(load_shedder.try_enter().is_none(), "third is shed");
         drop(a);
-        let c = admission.try_enter().expect("a slot was freed");
-        assert!(admission.try_enter().is_none());
+        let c = load_shedder.try_enter().expect("a slot was freed");
+        assert!(load_shedder.try_enter().is_none());
         drop((b, c));
-        assert!(admission.try_enter().is_some());
+        assert!(load_shedder.try_enter().is_some());
     }
 
     #[test]
     fn a_zero_limit_still_admits_one() {
-        let admission = Admission::new(0);
-        let _one = admission.try_enter().expect("one");
-        assert!(admission.try_enter().is_none());
+        let load_shedder = LoadShedder::new(0);
+        let _one = load_shedder.try_enter().expect("one");
+        assert!(load_shedder.try_enter().is_none());
     }
 }

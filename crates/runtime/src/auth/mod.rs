@@ -1,12 +1,14 @@
-//! Caller authentication for the gRPC API: bearer tokens from configuration, each with a name
-//! and scopes.
+//! Caller authentication for every penny gRPC API: bearer tokens from configuration, each with
+//! a name and scopes, checked by one interceptor.
 //!
-//! `PENNY_VERIFICATION_API_TOKENS` is a comma-separated list of `name:token:scope1+scope2`
-//! entries, scopes being `link`, `status` and `numbers`. Tokens arrive as a `Secret`, are kept
-//! only as SHA-256 digests, and are compared in constant time (digests of both sides, so
-//! lengths leak nothing either, and every configured token is compared on each call). The interceptor turns a missing or unknown token
-//! into `UNAUTHENTICATED`; each RPC then asks for its scope with [`require`], which answers
-//! `PERMISSION_DENIED`.
+//! Every service reads the same format, `name:token:scope1+scope2,...` (its own
+//! `PENNY_<SERVICE>_API_TOKENS`, so one secret can feed them all), and names scopes from one
+//! list, [`Scope`]; each service says which scopes it knows ([`ApiTokens::parse`]), so a typo
+//! or a scope meant for another service is refused at start. Tokens arrive as a `Secret`, are
+//! kept only as SHA-256 digests, and are compared in constant time (digests of both sides, so
+//! lengths leak nothing either, and every configured token is compared on each call). The
+//! interceptor turns a missing or unknown token into `UNAUTHENTICATED`; each RPC then asks for
+//! its scope with [`require`], which answers `PERMISSION_DENIED`.
 
 mod tokens;
 
@@ -18,25 +20,45 @@ use tonic::{Request, Status};
 
 pub use tokens::{ApiToken, ApiTokens, TokensError};
 
-/// What a caller may do.
+/// What a caller may do. One list for every service; each service accepts the ones it uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {
-    /// `CreateLinkToken`, `ExchangePublicToken`, `RemoveItem`.
+    /// Start and finish Link, remove Items (verification).
     Link,
-    /// `GetAccount`, `ListAccounts`, `RefreshAccount`, `WatchAccounts`.
+    /// Read statuses, events and alerts (every service).
     Status,
-    /// `GetAuthNumbers`.
+    /// Read account and routing numbers (verification).
     Numbers,
+    /// Operator actions such as a sync now (transfer-events) or a resend (notifier).
+    Admin,
+    /// Write people's contacts and preferences (notifier).
+    Contacts,
 }
 
 impl Scope {
+    /// Every scope.
+    pub const ALL: [Scope; 5] = [
+        Self::Link,
+        Self::Status,
+        Self::Numbers,
+        Self::Admin,
+        Self::Contacts,
+    ];
+
     /// The scope's name in configuration.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Link => "link",
             Self::Status => "status",
             Self::Numbers => "numbers",
+            Self::Admin => "admin",
+            Self::Contacts => "contacts",
         }
+    }
+
+    /// The scope called `name`, if any.
+    pub fn parse(name: &str) -> Option<Scope> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
     }
 }
 
@@ -59,6 +81,14 @@ pub struct Caller {
 #[derive(Clone)]
 pub struct Authenticator {
     tokens: Arc<ApiTokens>,
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("tokens", &self.tokens)
+            .finish()
+    }
 }
 
 impl Authenticator {
@@ -115,10 +145,14 @@ mod tests {
     use super::*;
     use tonic::service::Interceptor;
 
+    const KNOWN: [Scope; 3] = [Scope::Link, Scope::Status, Scope::Numbers];
+
     fn tokens() -> ApiTokens {
-        "app:secret-app-token:link+status, ops:ops-token:status+numbers"
-            .parse()
-            .unwrap()
+        ApiTokens::parse(
+            &"app:secret-app-token:link+status, ops:ops-token:status+numbers".into(),
+            &KNOWN,
+        )
+        .unwrap()
     }
 
     fn call(auth: Option<&str>) -> Result<Request<()>, Status> {
@@ -156,5 +190,13 @@ mod tests {
             require(&anonymous, Scope::Status).unwrap_err().code(),
             tonic::Code::Unauthenticated
         );
+    }
+
+    #[test]
+    fn scope_names_round_trip() {
+        for scope in Scope::ALL {
+            assert_eq!(Scope::parse(scope.as_str()), Some(scope));
+        }
+        assert_eq!(Scope::parse("root"), None);
     }
 }

@@ -1,0 +1,15 @@
+//! Coordination primitives on NATS JetStream key-value buckets, shared by every replica of a
+//! service.
+//!
+//! - [`RateLimiter`] ([`rate_limiter`]): a budget spent by all replicas together (Plaid's
+//!   per-client and per-Item limits), by compare-and-set on per-slot counters.
+//! - [`LeaseBucket`] / [`Lease`] ([`lease`]): one holder at a time across replicas, with a
+//!   TTL enforced by the server and a fencing token for the database.
+
+mod key;
+pub mod lease;
+pub mod rate_limiter;
+mod ring;
+
+pub use lease::{BUCKET as LEASE_BUCKET, Finished, HolderInfo, Lease, LeaseBucket, LeaseError};
+pub use rate_limiter::{BUCKET as RATE_LIMIT_BUCKET, Grant, Limits, RateLimitError, RateLimiter};

@@ -1,0 +1,36 @@
+//! penny-runtime: the parts every penny service is assembled from, so each service's
+//! `App::build` reads as a short list of calls and none of them invents its own.
+//!
+//! | part | what it is for |
+//! |---|---|
+//! | [`Supervisor`] | the service's named tasks: run until the token is cancelled or one ends, drain under a grace period, abort the rest |
+//! | [`signal`] | [`install_crypto_provider`] first thing in `main`; [`shutdown_on_signal`] for SIGTERM/SIGINT |
+//! | [`Readiness`] | live and probed checks (NATS, streams, consumer, database) and draining; drives `/readyz` and gRPC health |
+//! | [`admin`] | the admin HTTP server: `/healthz`, `/readyz`, `/metrics` (OpenMetrics) |
+//! | [`grpc`] | [`GrpcServer`]: `TCP_NODELAY`, health that follows readiness, reflection, the trace layer |
+//! | [`auth`] | bearer tokens with scopes, one format and one interceptor for every API |
+//!
+//! A service's wiring, in outline:
+//!
+//! ```ignore
+//! let shutdown = penny_runtime::shutdown_on_signal();
+//! let mut tasks = Supervisor::new(shutdown.clone(), cfg.shutdown_grace);
+//! tasks.spawn("grpc", grpc.serve(readiness.clone(), shutdown.clone()));
+//! tasks.spawn("admin", admin.serve(readiness.clone(), registry, shutdown.clone()));
+//! tasks.spawn("readiness", async move { readiness.run(interval, shutdown).await; Ok(()) });
+//! tasks.run().await
+//! ```
+
+pub mod admin;
+pub mod auth;
+pub mod grpc;
+pub mod readiness;
+pub mod signal;
+mod supervisor;
+
+pub use admin::AdminServer;
+pub use auth::{ApiTokens, Authenticator, Caller, Scope, require};
+pub use grpc::GrpcServer;
+pub use readiness::{Readiness, ReadinessBuilder};
+pub use signal::{cancel_on_signal, install_crypto_provider, shutdown_on_signal};
+pub use supervisor::Supervisor;

@@ -1,0 +1,83 @@
+//! The verification service's `/metrics`: Plaid attempts by endpoint and outcome with latency
+//! ([`PlaidMetrics`]), the webhook consumer's outcomes, lag, redeliveries and dead letters
+//! ([`ConsumerMetrics`]), the outbox backlog and accounts by status. The sampled gauges are
+//! refreshed by [`Metrics::sample`] every readiness interval.
+//!
+//! Names carry the `penny_verification_` prefix, e.g. `penny_verification_plaid_requests_total`,
+//! `penny_verification_consumer_pending_messages`, `penny_verification_outbox_backlog_messages`,
+//! `penny_verification_accounts{status}`.
+
+use penny_bus::ConsumerMetrics;
+use penny_plaid::PlaidMetrics;
+use penny_store::Outbox;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use sea_orm::DatabaseConnection;
+
+use crate::domain::Status;
+use crate::store::accounts;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabel {
+    status: &'static str,
+}
+
+/// Every metric of the service (the registry exposing them is returned by [`Metrics::new`]).
+/// Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    /// Plaid attempts (give it to the Plaid client).
+    pub plaid: PlaidMetrics,
+    /// The webhook consumer (give it to the consumer loop and sample it).
+    pub consumer: ConsumerMetrics,
+    outbox_backlog: Gauge,
+    accounts: Family<StatusLabel, Gauge>,
+}
+
+impl Metrics {
+    /// Creates every metric and the registry `/metrics` encodes.
+    pub fn new() -> (Registry, Self) {
+        let mut registry = Registry::with_prefix("penny_verification");
+        let plaid = PlaidMetrics::register(&mut registry);
+        let consumer = ConsumerMetrics::register(&mut registry);
+        let outbox_backlog = Gauge::default();
+        registry.register(
+            "outbox_backlog_messages",
+            "Domain events committed and not yet published",
+            outbox_backlog.clone(),
+        );
+        let accounts = Family::<StatusLabel, Gauge>::default();
+        registry.register("accounts", "Accounts by status", accounts.clone());
+        let metrics = Self {
+            plaid,
+            consumer,
+            outbox_backlog,
+            accounts,
+        };
+        (registry, metrics)
+    }
+
+    /// Refreshes the database-sampled gauges (outbox backlog, accounts by status). Failures
+    /// leave the last values (readiness reports an unreachable database).
+    pub async fn sample_db(&self, db: &DatabaseConnection, outbox: &Outbox) {
+        if let Ok(backlog) = outbox.backlog().await {
+            self.outbox_backlog
+                .set(i64::try_from(backlog).unwrap_or(i64::MAX));
+        }
+        if let Ok(counts) = accounts::count_by_status(db).await {
+            for status in Status::ALL {
+                let n = counts
+                    .iter()
+                    .find(|(s, _)| *s == status)
+                    .map_or(0, |(_, n)| *n);
+                self.accounts
+                    .get_or_create(&StatusLabel {
+                        status: status.as_str(),
+                    })
+                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+        }
+    }
+}
