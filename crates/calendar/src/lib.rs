@@ -25,6 +25,8 @@
 //! assert_eq!(funds_available_after(posted), available);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod days;
 pub mod holidays;
 pub mod settlement;

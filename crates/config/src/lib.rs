@@ -6,6 +6,8 @@
 //! Precedence is clap's: command-line flag, then environment variable, then the local default.
 //! Durations are written the `humantime` way: `"500ms"`, `"5s"`, `"24h"`.
 
+#![warn(missing_docs)]
+
 mod defaults;
 mod nats;
 mod plaid;

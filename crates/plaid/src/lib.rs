@@ -13,6 +13,8 @@
 //! Secrets (client secret, access tokens, account and routing numbers) never appear in `Debug`
 //! output, span fields or error messages.
 
+#![warn(missing_docs)]
+
 pub mod api;
 mod client;
 mod config;

@@ -21,6 +21,8 @@
 //! tasks.run().await
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod admin;
 pub mod auth;
 pub mod grpc;

@@ -9,6 +9,8 @@
 //!   caller's transaction, [`inbox::prune`]; [`inbox::Migration`]).
 //! - [`readiness`]: a database check for a service's readiness.
 
+#![warn(missing_docs)]
+
 pub mod crypto;
 pub mod db;
 pub mod inbox;

@@ -29,7 +29,6 @@ pub enum EventType {
 pub struct FailureReason {
     /// ACH return code (`R01`...), only for `reversed`.
     pub ach_return_code: Option<String>,
-    /// Description.
     pub description: String,
 }
 
@@ -40,7 +39,6 @@ pub struct BankTransferEvent {
     pub event_id: u64,
     /// `2006-01-02T15:04:05Z` (simulated time).
     pub timestamp: String,
-    /// Event type.
     pub event_type: EventType,
     /// Account receiving the deposit.
     pub account_id: String,

@@ -48,7 +48,6 @@ pub enum VerificationStatus {
 /// One account of an Item (sandbox data is static, so most strings are `'static`).
 #[derive(Debug, Clone)]
 pub struct Account {
-    /// Plaid `account_id`.
     pub account_id: String,
     /// Display name.
     pub name: &'static str,
@@ -75,11 +74,9 @@ pub struct Account {
 /// A linked Item.
 #[derive(Debug)]
 pub struct Item {
-    /// Plaid `item_id`.
     pub item_id: String,
     /// Institution id, e.g. `ins_109508`.
     pub institution_id: String,
-    /// Institution name.
     pub institution_name: &'static str,
     /// Webhook URL for AUTH and ITEM webhooks.
     pub webhook: Option<String>,
@@ -91,7 +88,6 @@ pub struct Item {
     pub created_at: DateTime<Utc>,
     /// Set by `/sandbox/item/reset_login`; cleared by Link update mode.
     pub login_required: bool,
-    /// The accounts.
     pub accounts: Vec<Account>,
     /// Last webhook sent for this Item: (sent_at, code).
     pub last_webhook: Option<(DateTime<Utc>, String)>,

@@ -28,6 +28,7 @@ mod ids;
 mod items;
 mod keys;
 mod model;
+mod outgoing;
 mod plaid;
 mod ratelimit;
 mod request;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use chrono::{DateTime, Utc};
 
-use crate::webhooks::Outgoing;
+use crate::outgoing::Outgoing;
 
 /// Something to do at a simulated time.
 #[derive(Debug, Clone)]
@@ -16,19 +16,16 @@ pub enum Timer {
     Verify {
         /// Item.
         access_token: String,
-        /// Account.
         account_id: String,
     },
     /// Expire a still-pending automated micro-deposit account.
     Expire {
         /// Item.
         access_token: String,
-        /// Account.
         account_id: String,
     },
     /// Post a pending micro-deposit (`--auto-post-after`).
     AutoPost {
-        /// Transfer.
         bank_transfer_id: String,
     },
     /// (Re)try a webhook delivery.

@@ -14,6 +14,7 @@ use tracing::{debug, warn};
 use crate::clock::Clock;
 use crate::faults::WebhookFaults;
 use crate::keys::Keys;
+use crate::outgoing::Outgoing;
 use crate::scheduler::{Scheduler, Timer};
 
 /// Log entries kept (oldest dropped first).
@@ -22,23 +23,6 @@ const LOG_CAPACITY: usize = 10_000;
 const RETRY_WINDOW: Duration = Duration::from_secs(24 * 3600);
 /// First retry delay; each next one is 4× longer.
 const FIRST_RETRY: Duration = Duration::from_secs(30);
-
-/// A webhook to deliver.
-#[derive(Debug, Clone)]
-pub struct Outgoing {
-    /// Id shared by every attempt of this delivery.
-    pub delivery_id: u64,
-    /// Receiver URL.
-    pub url: String,
-    /// `webhook_type`.
-    pub webhook_type: String,
-    /// `webhook_code`.
-    pub webhook_code: String,
-    /// The exact bytes sent (and hashed).
-    pub body: Bytes,
-    /// Simulated time of the first attempt.
-    pub first_attempt: Option<DateTime<Utc>>,
-}
 
 /// One entry of the delivery log.
 #[derive(Debug, Clone, Serialize)]
@@ -49,9 +33,7 @@ pub struct Attempt {
     pub attempt: u32,
     /// Receiver URL.
     pub url: String,
-    /// `webhook_type`.
     pub webhook_type: String,
-    /// `webhook_code`.
     pub webhook_code: String,
     /// Body as sent.
     pub body: String,

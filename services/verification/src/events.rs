@@ -21,11 +21,8 @@ pub fn subject(kind: DomainEvent) -> String {
 /// The facts an account event carries.
 #[derive(Clone, Debug)]
 pub struct AccountEventFacts<'a> {
-    /// The user.
     pub user_id: &'a str,
-    /// The Item.
     pub item_id: &'a str,
-    /// The account.
     pub account_id: &'a str,
     /// Status after.
     pub status: Status,

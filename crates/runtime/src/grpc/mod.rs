@@ -122,14 +122,36 @@ impl GrpcServer {
             shutdown.clone(),
         ));
         tracing::info!(%addr, services = ?names, "gRPC serving");
-        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
         let served = tonic::transport::Server::builder()
             .layer(TraceLayer)
             .add_routes(routes.routes())
-            .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
+            .serve_with_incoming_shutdown(incoming(listener), shutdown.cancelled_owned())
             .await
             .context("gRPC server");
         follow.abort();
         served
+    }
+}
+
+/// The accepted connections of `listener`, each with `TCP_NODELAY` set. (tonic's builder
+/// setting applies only to listeners it binds itself, not to one handed over.)
+fn incoming(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener).with_nodelay(Some(true))
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_sockets_have_nodelay() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut accepted = incoming(listener);
+        let _client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let server_side = accepted.next().await.unwrap().unwrap();
+        assert!(server_side.nodelay().unwrap(), "TCP_NODELAY on the accepted socket");
     }
 }

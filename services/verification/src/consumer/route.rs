@@ -11,11 +11,9 @@ use crate::verifier::Target;
 pub enum Route {
     /// Apply `event` to `target` accounts of `item_id`.
     Apply {
-        /// The Item.
         item_id: String,
         /// Its accounts concerned.
         target: Target,
-        /// The event.
         event: Event,
     },
     /// A webhook this service does not act on: ack it and record why.

@@ -18,7 +18,6 @@ use crate::domain::{AccountState, Verification};
 /// and the API need.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccountRecord {
-    /// The row.
     pub row: account::Model,
     /// Numbers are stored for it.
     pub has_numbers: bool,
@@ -38,13 +37,10 @@ impl AccountRecord {
 /// A new account to insert at exchange time.
 #[derive(Clone, Debug)]
 pub struct NewAccount {
-    /// Plaid `account_id`.
     pub account_id: String,
     /// Display name.
     pub name: String,
-    /// Mask.
     pub mask: Option<String>,
-    /// Subtype.
     pub subtype: Option<String>,
     /// Plaid's raw `verification_status` ("" when none).
     pub plaid_verification_status: String,

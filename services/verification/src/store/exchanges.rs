@@ -20,7 +20,6 @@ use super::is_unique_violation;
 /// What Plaid returned for an exchange not yet stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Exchanged {
-    /// The Item.
     pub item_id: String,
     /// Its sealed access token.
     pub token: Sealed,
@@ -45,7 +44,6 @@ pub enum Claim {
     },
     /// Stored as this Item.
     Done {
-        /// The Item.
         item_id: String,
         /// The user it was exchanged for.
         user_id: String,

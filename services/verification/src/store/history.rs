@@ -13,9 +13,7 @@ use crate::domain::Status;
 /// One transition to record.
 #[derive(Clone, Debug)]
 pub struct Transition<'a> {
-    /// Account.
     pub account_id: &'a str,
-    /// Item.
     pub item_id: &'a str,
     /// Visible status before.
     pub from: Status,

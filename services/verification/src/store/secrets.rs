@@ -29,7 +29,6 @@ impl fmt::Debug for Numbers {
 /// The sealed form of [`Numbers`], all under one key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SealedNumbers {
-    /// Key id.
     pub key_id: String,
     /// Account number ciphertext.
     pub account_ct: Vec<u8>,

@@ -19,13 +19,10 @@ pub enum Target {
 pub struct WebhookRef {
     /// Dedupe key (the body's SHA-256).
     pub dedupe_key: String,
-    /// Plaid `webhook_type`.
     pub webhook_type: String,
-    /// Plaid `webhook_code`.
     pub webhook_code: String,
     /// Plaid `account_id`, when present.
     pub account_id: Option<String>,
-    /// Stream sequence.
     pub stream_sequence: Option<u64>,
     /// When ingress received it (the dedupe window is measured between receipt times).
     pub received_at: chrono::DateTime<chrono::Utc>,
@@ -34,7 +31,6 @@ pub struct WebhookRef {
 /// One change to apply.
 #[derive(Clone, Debug)]
 pub struct ChangeRequest {
-    /// The Item.
     pub item_id: String,
     /// Which of its accounts.
     pub target: Target,
@@ -51,7 +47,6 @@ pub struct ChangeRequest {
 /// One applied transition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Applied {
-    /// The account.
     pub account_id: String,
     /// Status before.
     pub from: Status,

@@ -19,9 +19,7 @@ pub enum VerifierError {
     /// Numbers asked for an account that is not verified.
     #[error("account {account_id:?} is {status}: numbers are only available for verified accounts")]
     NotVerified {
-        /// The account.
         account_id: String,
-        /// Its status.
         status: Status,
     },
     /// The account is verified but its numbers have not been fetched (yet).

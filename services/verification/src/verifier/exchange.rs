@@ -28,13 +28,9 @@ use crate::store::{self, Numbers, accounts, items};
 /// leaves out).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LinkAccountInput {
-    /// Plaid `account_id`.
     pub account_id: String,
-    /// Name.
     pub name: String,
-    /// Mask.
     pub mask: String,
-    /// Subtype.
     pub subtype: String,
     /// Plaid `verification_status` as Link reported it.
     pub verification_status: String,

@@ -11,7 +11,6 @@ pub struct Model {
     pub id: i64,
     /// The account that changed.
     pub account_id: String,
-    /// Its Item.
     pub item_id: String,
     /// Visible status before.
     pub from_status: String,
