@@ -1,9 +1,9 @@
 //! End-to-end harness: the whole penny pipeline in one process, on free ports, against a real
-//! `nats-server`, a real database and the sandbox over HTTP. The end-to-end suites and
-//! `penny-demo` both start it.
+//! `nats-server`, a real database and the sandbox over HTTP: verification on the testkit
+//! `Stack`. The end-to-end suites and `penny-demo` both start it.
 
 mod grpc;
 mod pipeline;
 
-pub use grpc::{GrpcClient, authorized};
+pub use grpc::GrpcClient;
 pub use pipeline::{Pipeline, PipelineOptions};

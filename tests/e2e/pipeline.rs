@@ -1,13 +1,16 @@
-//! [`Pipeline`]: NATS, the sandbox, ingress and verification wired together on free ports.
+//! [`Pipeline`]: verification on the testkit [`Stack`] (NATS, the sandbox, ingress and a
+//! database), all on free ports.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context as _;
-use penny_testkit::{NatsServer, SandboxServer, TempSqlite};
+use penny_proto::v1 as pb;
+use penny_proto::v1::verification_service_client::VerificationServiceClient;
+use penny_testkit::{Bearer, DbKind, Stack, grpc_channel, poll_until};
 use penny_verification::config::INSECURE_DEV_API_TOKEN;
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
-use tonic::transport::Channel;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::grpc::GrpcClient;
 
@@ -16,94 +19,53 @@ use crate::grpc::GrpcClient;
 pub struct PipelineOptions {
     /// Sandbox settings (its `listen` is replaced by a free port).
     pub sandbox: penny_sandbox::Config,
-    /// Verification's database; a temp SQLite file when `None`.
-    pub database_url: Option<String>,
+    /// Verification's database engine (a temp SQLite file by default).
+    pub db: DbKind,
 }
 
 /// The running pipeline. Dropping it stops every part.
 pub struct Pipeline {
-    /// The JetStream server.
-    pub nats: NatsServer,
-    /// The Plaid simulator.
-    pub sandbox: SandboxServer,
-    /// Ingress's HTTP address.
-    pub ingress_addr: SocketAddr,
+    /// NATS, the sandbox (and its control API), ingress and the database.
+    pub stack: Stack,
     /// Verification's gRPC address.
     pub verification_addr: SocketAddr,
-    shutdown: CancellationToken,
-    tasks: Vec<JoinHandle<anyhow::Result<()>>>,
-    _sqlite: Option<TempSqlite>,
+    /// Cancels verification when the pipeline is dropped or stopped.
+    shutdown: DropGuard,
+    verification: JoinHandle<anyhow::Result<()>>,
 }
 
 impl Pipeline {
-    /// Starts NATS, the sandbox, ingress, then verification (whose Link tokens point Plaid's
-    /// webhooks at ingress).
+    /// Starts the stack, then verification on it (its Link tokens point Plaid's webhooks at
+    /// ingress).
     pub async fn start(options: PipelineOptions) -> anyhow::Result<Pipeline> {
-        penny_runtime::install_crypto_provider();
-        let nats = NatsServer::start().await.context("starting nats-server")?;
-        let sandbox_cfg = penny_sandbox::Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            ..options.sandbox
-        };
-        let sandbox = SandboxServer::start_with(sandbox_cfg)
-            .await
-            .context("starting the sandbox")?;
-        let shutdown = CancellationToken::new();
-        let mut tasks = Vec::new();
-
-        let ingress_cfg = penny_ingress::Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            nats: penny_config::NatsArgs {
-                nats_url: nats.url().to_owned(),
-            },
-            plaid: sandbox.plaid_args(),
-            ..Default::default()
-        };
-        let ingress = penny_ingress::App::build(ingress_cfg)
-            .await
-            .context("starting ingress")?;
-        let ingress_addr = ingress.local_addr();
-        tasks.push(tokio::spawn(ingress.run_until_stopped(shutdown.clone())));
-
-        let (database_url, sqlite) = match options.database_url {
-            Some(url) => (url, None),
-            None => {
-                let file = TempSqlite::new()?;
-                (file.url().to_owned(), Some(file))
-            }
-        };
-        let verification_cfg = penny_verification::Config {
+        let stack = Stack::start_with(options.db, options.sandbox).await?;
+        let config = penny_verification::Config {
             grpc_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: database_url.into(),
+            database_url: stack.db.url().into(),
             nats: penny_config::NatsArgs {
-                nats_url: nats.url().to_owned(),
+                nats_url: stack.nats.url().to_owned(),
             },
-            plaid: sandbox.plaid_args(),
-            webhook_url: format!("http://{ingress_addr}/webhooks/plaid"),
+            plaid: stack.sandbox.plaid_args(),
+            webhook_url: stack.webhook_url(),
             ..Default::default()
         };
-        let verification = penny_verification::App::build(verification_cfg)
+        let verification = penny_verification::App::build(config)
             .await
             .context("starting verification")?;
         let verification_addr = verification.grpc_addr();
-        tasks.push(tokio::spawn(
-            verification.run_until_stopped(shutdown.clone()),
-        ));
-
+        let shutdown = CancellationToken::new();
+        let verification = tokio::spawn(verification.run_until_stopped(shutdown.clone()));
         Ok(Pipeline {
-            nats,
-            sandbox,
-            ingress_addr,
+            stack,
             verification_addr,
-            shutdown,
-            tasks,
-            _sqlite: sqlite,
+            shutdown: shutdown.drop_guard(),
+            verification,
         })
     }
 
     /// Ingress's webhook URL.
     pub fn webhook_url(&self) -> String {
-        format!("http://{}/webhooks/plaid", self.ingress_addr)
+        self.stack.webhook_url()
     }
 
     /// The bearer token with every scope (the sandbox environment's development token).
@@ -111,41 +73,55 @@ impl Pipeline {
         INSECURE_DEV_API_TOKEN
     }
 
-    /// A connected gRPC client for verification.
+    /// A connected gRPC client for verification, sending [`api_token`](Self::api_token).
     pub async fn grpc(&self) -> anyhow::Result<GrpcClient> {
-        let channel = Channel::from_shared(format!("http://{}", self.verification_addr))?
-            .connect()
+        let channel = grpc_channel(self.verification_addr)
             .await
             .context("connecting to verification")?;
-        Ok(GrpcClient::new(channel))
+        Ok(VerificationServiceClient::with_interceptor(
+            channel,
+            Bearer::new(self.api_token())?,
+        ))
     }
 
-    /// POSTs a control call to the sandbox and returns its JSON answer.
-    pub async fn sandbox_control(
+    /// Waits until the account shows `status` and returns it.
+    pub async fn wait_for_status(
         &self,
-        path: &str,
-        body: serde_json::Value,
-    ) -> anyhow::Result<serde_json::Value> {
-        let url = format!("{}{path}", self.sandbox.base_url());
-        let response = reqwest::Client::new().post(&url).json(&body).send().await?;
-        let status = response.status();
-        let value: serde_json::Value = response.json().await?;
-        anyhow::ensure!(status.is_success(), "{path} answered {status}: {value}");
-        Ok(value)
+        account_id: &str,
+        status: pb::AccountStatus,
+        timeout: Duration,
+    ) -> anyhow::Result<pb::Account> {
+        let client = self.grpc().await?;
+        poll_until(timeout, || {
+            let mut client = client.clone();
+            async move {
+                let account = client
+                    .get_account(pb::GetAccountRequest {
+                        account_id: account_id.to_owned(),
+                    })
+                    .await
+                    .ok()?
+                    .into_inner();
+                (account.status == status as i32).then_some(account)
+            }
+        })
+        .await
+        .with_context(|| format!("account {account_id} never became {status:?}"))
     }
 
-    /// Stops ingress and verification gracefully and reports the first error either returned.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        self.shutdown.cancel();
-        for task in self.tasks.drain(..) {
-            task.await.context("a service task panicked")??;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Pipeline {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+    /// Stops verification, then ingress, gracefully and reports the first error either
+    /// returned.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let Pipeline {
+            stack,
+            shutdown,
+            verification,
+            ..
+        } = self;
+        drop(shutdown);
+        verification
+            .await
+            .context("the verification task panicked")??;
+        stack.stop().await
     }
 }

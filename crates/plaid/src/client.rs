@@ -41,12 +41,12 @@ pub(crate) use plaid_response;
 #[derive(Clone)]
 pub struct PlaidClient {
     inner: Arc<Inner>,
+    max_retries: u32,
 }
 
 struct Inner {
     http: reqwest::Client,
     base_url: String,
-    max_retries: u32,
     retry_base: Duration,
     retry_cap: Duration,
     metrics: Option<PlaidMetrics>,
@@ -56,7 +56,7 @@ impl fmt::Debug for PlaidClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PlaidClient")
             .field("base_url", &self.inner.base_url)
-            .field("max_retries", &self.inner.max_retries)
+            .field("max_retries", &self.max_retries)
             .finish_non_exhaustive()
     }
 }
@@ -105,15 +105,36 @@ impl PlaidClient {
             .map_err(|e| PlaidError::InvalidConfig(format!("cannot build the HTTP client: {e}")))?;
 
         Ok(Self {
+            max_retries: config.max_retries,
             inner: Arc::new(Inner {
                 http,
                 base_url,
-                max_retries: config.max_retries,
                 retry_base: config.retry_base,
                 retry_cap: config.retry_cap,
                 metrics: config.metrics,
             }),
         })
+    }
+
+    /// The same client (same connections) retrying read-only calls at most `max_retries` times.
+    /// A caller that must count every HTTP attempt against a shared budget (Plaid's rate
+    /// limits) uses `with_max_retries(0)` and retries itself, taking a unit per attempt.
+    pub fn with_max_retries(&self, max_retries: u32) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            max_retries,
+        }
+    }
+
+    /// How many times read-only calls are retried after the first attempt.
+    pub fn max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// The jittered pause this client takes before its `retry`-th retry (1-based), for callers
+    /// that retry themselves by the same rule.
+    pub fn retry_delay(&self, retry: u32) -> Duration {
+        backoff(self.inner.retry_base, self.inner.retry_cap, retry)
     }
 
     /// The base URL requests go to (without a trailing slash).
@@ -150,7 +171,7 @@ impl PlaidClient {
         })?;
         let url = format!("{}{endpoint}", self.inner.base_url);
         let max_retries = match idempotency {
-            Idempotency::ReadOnly => self.inner.max_retries,
+            Idempotency::ReadOnly => self.max_retries,
             Idempotency::Mutating => 0,
         };
         let span = tracing::Span::current();

@@ -1,10 +1,12 @@
-//! The Plaid sandbox running in-process on a free port.
+//! The Plaid sandbox running in-process on a free port (feature `sandbox`).
 
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use penny_config::PlaidArgs;
 use tokio_util::sync::CancellationToken;
+
+use crate::SandboxControl;
 
 /// A `penny_sandbox::App` served on its own task; cancelled on drop. Must be created inside a
 /// Tokio runtime (any flavour: the server runs on the test's runtime).
@@ -63,6 +65,11 @@ impl SandboxServer {
     /// The `secret` the sandbox accepts.
     pub fn secret(&self) -> &str {
         &self.secret
+    }
+
+    /// A typed client of this sandbox's control API.
+    pub fn control(&self) -> SandboxControl {
+        SandboxControl::new(&self.base_url)
     }
 
     /// Plaid settings pointing at this sandbox (environment `sandbox`), to put into a service's

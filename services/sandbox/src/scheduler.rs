@@ -25,9 +25,7 @@ pub enum Timer {
         account_id: String,
     },
     /// Post a pending micro-deposit (`--auto-post-after`).
-    AutoPost {
-        bank_transfer_id: String,
-    },
+    AutoPost { bank_transfer_id: String },
     /// (Re)try a webhook delivery.
     WebhookAttempt {
         /// The webhook.

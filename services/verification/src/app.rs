@@ -11,7 +11,9 @@ use async_nats::jetstream::{self, consumer::PullConsumer};
 use futures::future::BoxFuture;
 use penny_bus::kv::{Limits, RateLimiter};
 use penny_bus::topology::ALL_STREAMS;
-use penny_bus::{DeadLetters, PLAID_WEBHOOKS, RunOptions, Topology};
+use penny_bus::{
+    ConsumerMetrics, ConsumerSettings, DeadLetters, PLAID_WEBHOOKS, RunOptions, Topology,
+};
 use penny_plaid::{PlaidClient, PlaidClientConfig};
 use penny_runtime::{AdminServer, ApiTokens, GrpcServer, Readiness, Supervisor};
 use penny_store::Outbox;
@@ -40,8 +42,7 @@ pub struct App {
     verifier: Verifier,
     outbox: Outbox,
     js: jetstream::Context,
-    consumer: PullConsumer,
-    options: RunOptions,
+    lanes: Vec<Lane>,
     tokens: ApiTokens,
     readiness: Arc<Readiness>,
     registry: Registry,
@@ -94,14 +95,26 @@ impl App {
         let js = connect_nats(&config).await?;
         let (registry, metrics) = Metrics::new();
 
-        let consumer_settings = config.consumer.settings();
-        let spec = consumer_settings.spec(
-            consumer::filter_subjects(),
-            "penny-verification: AUTH and ITEM webhooks",
-        );
-        let consumer = penny_bus::ensure_pull_consumer(&js, PLAID_WEBHOOKS, &spec).await?;
-        let mut options = consumer_settings.run_options();
-        options.metrics = Some(metrics.consumer.clone());
+        let lanes = vec![
+            Lane::open(
+                &js,
+                config.prompt_consumer.settings(),
+                consumer::filter_subjects(),
+                "penny-verification: AUTH and ITEM webhooks that need no Plaid call",
+                "prompt consumer",
+                metrics.prompt.clone(),
+            )
+            .await?,
+            Lane::open(
+                &js,
+                config.consumer.settings(),
+                consumer::numbers_subjects(),
+                "penny-verification: AUTH webhooks that call /auth/get",
+                "numbers consumer",
+                metrics.numbers.clone(),
+            )
+            .await?,
+        ];
 
         let limits = Limits {
             per_item: config.rate_limits.auth_get_per_item,
@@ -134,15 +147,7 @@ impl App {
                 ..VerifierSettings::default()
             },
         );
-        let readiness = readiness(
-            &config,
-            &js,
-            &db,
-            &outbox,
-            &options,
-            &spec.durable_name,
-            metrics,
-        );
+        let readiness = readiness(&config, &js, &db, &outbox, &lanes, metrics);
         readiness.refresh(config.readiness_interval).await;
 
         let grpc = GrpcServer::bind(config.grpc_listen).await?;
@@ -160,8 +165,7 @@ impl App {
             verifier,
             outbox,
             js,
-            consumer,
-            options,
+            lanes,
             tokens,
             readiness,
             registry,
@@ -200,8 +204,7 @@ impl App {
             verifier,
             outbox,
             js,
-            consumer,
-            options,
+            lanes,
             tokens,
             readiness,
             registry,
@@ -213,15 +216,22 @@ impl App {
             .add_service(api.into_service(tokens))
             .reflect(penny_proto::FILE_DESCRIPTOR_SET);
         tasks.spawn("grpc", grpc.serve(Arc::clone(&readiness), shutdown.clone()));
-        let handler = Arc::new(WebhookHandler::new(verifier));
-        let dead_letters = DeadLetters::new(js.clone());
-        tasks.spawn("consumer", {
+        for lane in lanes {
+            let handler = Arc::new(WebhookHandler::new(verifier.clone()));
+            let dead_letters = DeadLetters::new(js.clone());
             let shutdown = shutdown.clone();
-            async move {
-                penny_bus::run_consumer(consumer, handler, dead_letters, options, shutdown).await;
+            tasks.spawn(lane.task, async move {
+                penny_bus::run_consumer(
+                    lane.consumer,
+                    handler,
+                    dead_letters,
+                    lane.options,
+                    shutdown,
+                )
+                .await;
                 Ok(())
-            }
-        });
+            });
+        }
         let relay = outbox.relay(js.clone()).with_settings(RelaySettings {
             poll_interval: config.outbox_poll,
             ..RelaySettings::default()
@@ -283,8 +293,7 @@ fn readiness(
     js: &jetstream::Context,
     db: &DatabaseConnection,
     outbox: &Outbox,
-    options: &RunOptions,
-    consumer: &str,
+    lanes: &[Lane],
     metrics: Metrics,
 ) -> Arc<Readiness> {
     let client = js.client();
@@ -303,14 +312,23 @@ fn readiness(
             }) as BoxFuture<'static, Result<(), String>>
         }
     };
-    let durable = {
-        let (js, name, sampler) = (js.clone(), consumer.to_owned(), metrics.consumer.clone());
+    let durables = {
+        let js = js.clone();
+        let consumers: Vec<(String, ConsumerMetrics)> = lanes
+            .iter()
+            .map(|l| (l.name.clone(), l.metrics.clone()))
+            .collect();
         move || {
-            let (js, name, sampler) = (js.clone(), name.clone(), sampler.clone());
-            Box::pin(async move { sampler.sample(&js, PLAID_WEBHOOKS, &name).await })
-                as BoxFuture<'static, Result<(), String>>
+            let (js, consumers) = (js.clone(), consumers.clone());
+            Box::pin(async move {
+                for (name, sampler) in &consumers {
+                    sampler.sample(&js, PLAID_WEBHOOKS, name).await?;
+                }
+                Ok(())
+            }) as BoxFuture<'static, Result<(), String>>
         }
     };
+    let pulls: Vec<_> = lanes.iter().map(|l| l.options.health.check()).collect();
     let database = {
         let (db, outbox) = (db.clone(), outbox.clone());
         move || {
@@ -327,9 +345,44 @@ fn readiness(
             "nats",
             Arc::new(penny_bus::connect::connected_check(client)),
         )
-        .live("consumer pulls", Arc::new(options.health.check()))
+        .live(
+            "consumer pulls",
+            Arc::new(move || pulls.iter().try_for_each(|check| check())),
+        )
         .probe("streams", Arc::new(streams))
-        .probe("consumer", Arc::new(durable))
+        .probe("consumers", Arc::new(durables))
         .probe("database", Arc::new(database))
         .build()
+}
+
+/// One of the service's durable webhook consumers, ensured and ready to run.
+struct Lane {
+    name: String,
+    task: &'static str,
+    consumer: PullConsumer,
+    options: RunOptions,
+    metrics: ConsumerMetrics,
+}
+
+impl Lane {
+    async fn open(
+        js: &jetstream::Context,
+        settings: ConsumerSettings,
+        subjects: Vec<String>,
+        description: &str,
+        task: &'static str,
+        metrics: ConsumerMetrics,
+    ) -> anyhow::Result<Self> {
+        let spec = settings.spec(subjects, description);
+        let consumer = penny_bus::ensure_pull_consumer(js, PLAID_WEBHOOKS, &spec).await?;
+        let mut options = settings.run_options();
+        options.metrics = Some(metrics.clone());
+        Ok(Self {
+            name: spec.durable_name,
+            task,
+            consumer,
+            options,
+            metrics,
+        })
+    }
 }

@@ -38,7 +38,7 @@ pub enum Command {
     /// Re-encrypt every access token and account number under the active key (the first of
     /// PENNY_VERIFICATION_ENCRYPTION_KEYS), so older keys can be removed.
     RotateKeys,
-    /// Inspect and redrive this service's dead-lettered webhooks.
+    /// Inspect and redrive this service's dead-lettered webhooks (both its consumers').
     Dlq {
         /// The action.
         #[command(subcommand)]
@@ -81,9 +81,11 @@ async fn dlq(config: &Config, action: DlqCommand) -> anyhow::Result<()> {
     let js = app::connect_nats(config).await?;
     let dead = penny_bus::DeadLetters::new(js);
     let mut out = std::io::stdout().lock();
-    action
-        .run(&dead, &config.consumer.consumer_name, &mut out)
-        .await
+    let consumers = [
+        config.consumer.consumer_name.as_str(),
+        config.prompt_consumer.consumer_name.as_str(),
+    ];
+    action.run(&dead, &consumers, &mut out).await
 }
 
 /// Writes one line to stdout (operator output, not a log line).

@@ -1,6 +1,6 @@
 //! The verification service's `/metrics`: Plaid attempts by endpoint and outcome with latency
-//! ([`PlaidMetrics`]), the webhook consumer's outcomes, lag, redeliveries and dead letters
-//! ([`ConsumerMetrics`]), the outbox backlog and accounts by status. The sampled gauges are
+//! ([`PlaidMetrics`]), each webhook consumer's outcomes, lag, redeliveries and dead letters
+//! ([`ConsumerMetrics`], labelled `consumer="prompt"` or `"numbers"`), the outbox backlog and accounts by status. The sampled gauges are
 //! refreshed by [`Metrics::sample`] every readiness interval.
 //!
 //! Names carry the `penny_verification_` prefix, e.g. `penny_verification_plaid_requests_total`,
@@ -30,8 +30,10 @@ struct StatusLabel {
 pub struct Metrics {
     /// Plaid attempts (give it to the Plaid client).
     pub plaid: PlaidMetrics,
-    /// The webhook consumer (give it to the consumer loop and sample it).
-    pub consumer: ConsumerMetrics,
+    /// The prompt webhook consumer (labelled `consumer="prompt"`).
+    pub prompt: ConsumerMetrics,
+    /// The numbers webhook consumer (labelled `consumer="numbers"`).
+    pub numbers: ConsumerMetrics,
     outbox_backlog: Gauge,
     accounts: Family<StatusLabel, Gauge>,
 }
@@ -41,7 +43,12 @@ impl Metrics {
     pub fn new() -> (Registry, Self) {
         let mut registry = Registry::with_prefix("penny_verification");
         let plaid = PlaidMetrics::register(&mut registry);
-        let consumer = ConsumerMetrics::register(&mut registry);
+        let prompt = ConsumerMetrics::register(
+            registry.sub_registry_with_label(("consumer".into(), "prompt".into())),
+        );
+        let numbers = ConsumerMetrics::register(
+            registry.sub_registry_with_label(("consumer".into(), "numbers".into())),
+        );
         let outbox_backlog = Gauge::default();
         registry.register(
             "outbox_backlog_messages",
@@ -52,7 +59,8 @@ impl Metrics {
         registry.register("accounts", "Accounts by status", accounts.clone());
         let metrics = Self {
             plaid,
-            consumer,
+            prompt,
+            numbers,
             outbox_backlog,
             accounts,
         };

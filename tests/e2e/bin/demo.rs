@@ -10,12 +10,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use futures::StreamExt as _;
 use penny_config::{LogFormat, TelemetryArgs};
-use penny_e2e::{Pipeline, PipelineOptions, authorized};
+use penny_e2e::{Pipeline, PipelineOptions};
 use penny_proto::v1::{
     AccountStatus, CreateLinkTokenRequest, ExchangePublicTokenRequest, GetAccountRequest,
     GetAuthNumbersRequest, WatchAccountsRequest,
 };
-use serde_json::json;
 
 const USER: &str = "demo-user-1";
 
@@ -31,53 +30,45 @@ async fn main() -> anyhow::Result<()> {
 
     step("starting nats-server (JetStream), the Plaid sandbox, ingress and verification");
     let pipeline = Pipeline::start(PipelineOptions::default()).await?;
-    detail(&format!("NATS          {}", pipeline.nats.url()));
-    detail(&format!("sandbox       {}", pipeline.sandbox.base_url()));
+    detail(&format!("NATS          {}", pipeline.stack.nats.url()));
+    detail(&format!(
+        "sandbox       {}",
+        pipeline.stack.sandbox.base_url()
+    ));
     detail(&format!("ingress       {}", pipeline.webhook_url()));
     detail(&format!(
         "verification  grpc://{}",
         pipeline.verification_addr
     ));
-    let token = pipeline.api_token();
     let mut grpc = pipeline.grpc().await?;
 
     step("CreateLinkToken: Plaid /link/token/create, auth with automated micro-deposits");
     let link = grpc
-        .create_link_token(authorized(
-            token,
-            CreateLinkTokenRequest {
-                user_id: USER.into(),
-                legal_name: "Ada Lovelace".into(),
-                language: String::new(),
-            },
-        )?)
+        .create_link_token(CreateLinkTokenRequest {
+            user_id: USER.into(),
+            legal_name: "Ada Lovelace".into(),
+            language: String::new(),
+        })
         .await?
         .into_inner();
     detail(&format!("link_token {}…", prefix(&link.link_token, 24)));
 
     step("the user finishes Link at Houndstooth Bank (user_good / microdeposits_good)");
-    let linked = pipeline
-        .sandbox_control(
-            "/__sandbox/link/complete",
-            json!({ "link_token": link.link_token }),
-        )
-        .await?;
-    let public_token = linked["public_token"]
-        .as_str()
-        .context("public_token")?
-        .to_owned();
+    let public_token = pipeline
+        .stack
+        .control
+        .complete_link(&link.link_token)
+        .await?
+        .public_token;
     detail(&format!("public_token {}…", prefix(&public_token, 24)));
 
     step("ExchangePublicToken: the access token is stored encrypted, accounts as pending");
     let exchanged = grpc
-        .exchange_public_token(authorized(
-            token,
-            ExchangePublicTokenRequest {
-                user_id: USER.into(),
-                public_token,
-                accounts: vec![],
-            },
-        )?)
+        .exchange_public_token(ExchangePublicTokenRequest {
+            user_id: USER.into(),
+            public_token,
+            accounts: vec![],
+        })
         .await?
         .into_inner();
     let account = exchanged.accounts.first().context("no account")?.clone();
@@ -92,12 +83,9 @@ async fn main() -> anyhow::Result<()> {
 
     step("GetAuthNumbers before verification is refused");
     let refused = grpc
-        .get_auth_numbers(authorized(
-            token,
-            GetAuthNumbersRequest {
-                account_id: account.account_id.clone(),
-            },
-        )?)
+        .get_auth_numbers(GetAuthNumbersRequest {
+            account_id: account.account_id.clone(),
+        })
         .await;
     match refused {
         Err(status) => detail(&format!("{:?}: {}", status.code(), status.message())),
@@ -106,16 +94,15 @@ async fn main() -> anyhow::Result<()> {
 
     step("a day passes at the bank: the sandbox clock jumps 24 h and Plaid verifies the deposit");
     let mut watch = grpc
-        .watch_accounts(authorized(
-            token,
-            WatchAccountsRequest {
-                user_id: USER.into(),
-            },
-        )?)
+        .watch_accounts(WatchAccountsRequest {
+            user_id: USER.into(),
+        })
         .await?
         .into_inner();
     pipeline
-        .sandbox_control("/__sandbox/clock", json!({ "advance_seconds": 86_400 }))
+        .stack
+        .control
+        .advance_clock(Duration::from_secs(86_400))
         .await?;
     detail("Plaid → signed AUTH/AUTOMATICALLY_VERIFIED → ingress (JWT verified) → JetStream");
     detail(
@@ -135,22 +122,16 @@ async fn main() -> anyhow::Result<()> {
 
     step("GetAccount and GetAuthNumbers (scope `numbers`)");
     let now = grpc
-        .get_account(authorized(
-            token,
-            GetAccountRequest {
-                account_id: account.account_id.clone(),
-            },
-        )?)
+        .get_account(GetAccountRequest {
+            account_id: account.account_id.clone(),
+        })
         .await?
         .into_inner();
     detail(&format!("status {}", status_name(now.status)));
     let numbers = grpc
-        .get_auth_numbers(authorized(
-            token,
-            GetAuthNumbersRequest {
-                account_id: account.account_id.clone(),
-            },
-        )?)
+        .get_auth_numbers(GetAuthNumbersRequest {
+            account_id: account.account_id.clone(),
+        })
         .await?
         .into_inner();
     detail(&format!(

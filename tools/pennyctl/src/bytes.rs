@@ -4,9 +4,7 @@
 /// Parses a size; the `value_parser` of every byte-size flag.
 pub fn parse_bytes(raw: &str) -> Result<i64, String> {
     let raw = raw.trim();
-    let split = raw
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(raw.len());
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
     let (digits, unit) = raw.split_at(split);
     let n: i64 = digits
         .parse()
@@ -17,7 +15,11 @@ pub fn parse_bytes(raw: &str) -> Result<i64, String> {
         "MiB" => 1 << 20,
         "GiB" => 1 << 30,
         "TiB" => 1 << 40,
-        other => return Err(format!("unknown size unit {other:?} (use B, KiB, MiB, GiB, TiB)")),
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} (use B, KiB, MiB, GiB, TiB)"
+            ));
+        }
     };
     n.checked_mul(factor)
         .ok_or_else(|| format!("{raw:?} is too large"))

@@ -79,7 +79,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Streams {
             action: StreamsCommand::Show { json },
         } => crate::streams::show(&js, json, &mut out).await,
-        Command::Dlq { consumer, action } => crate::dlq::run(&js, &consumer, &action, &mut out).await,
+        Command::Dlq { consumer, action } => {
+            crate::dlq::run(&js, &consumer, &action, &mut out).await
+        }
     }?;
     out.flush()?;
     Ok(())

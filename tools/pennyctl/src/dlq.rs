@@ -13,6 +13,6 @@ pub async fn run(
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     action
-        .run(&DeadLetters::new(js.clone()), consumer, out)
+        .run(&DeadLetters::new(js.clone()), &[consumer], out)
         .await
 }

@@ -38,7 +38,11 @@ pub async fn apply(
 }
 
 /// Every penny stream's settings and state, then every consumer's progress.
-pub async fn show(js: &jetstream::Context, as_json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+pub async fn show(
+    js: &jetstream::Context,
+    as_json: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let mut streams = Vec::new();
     let mut consumers = Vec::new();
     for name in ALL_STREAMS {
@@ -73,7 +77,11 @@ pub async fn show(js: &jetstream::Context, as_json: bool, out: &mut impl Write) 
         }
     }
     if as_json {
-        writeln!(out, "{}", json!({ "streams": streams, "consumers": consumers }))?;
+        writeln!(
+            out,
+            "{}",
+            json!({ "streams": streams, "consumers": consumers })
+        )?;
         return Ok(());
     }
     let text = |v: &serde_json::Value| match v {
@@ -87,30 +95,60 @@ pub async fn show(js: &jetstream::Context, as_json: bool, out: &mut impl Write) 
             if let Some(missing) = s.get("missing") {
                 return vec![text(&s["name"]), format!("MISSING: {}", text(missing))];
             }
-            ["name", "messages", "bytes", "max_bytes", "max_age_seconds", "replicas", "consumers"]
-                .iter()
-                .map(|k| text(&s[*k]))
-                .collect()
+            [
+                "name",
+                "messages",
+                "bytes",
+                "max_bytes",
+                "max_age_seconds",
+                "replicas",
+                "consumers",
+            ]
+            .iter()
+            .map(|k| text(&s[*k]))
+            .collect()
         })
         .collect();
     table::write(
         out,
-        &["STREAM", "MESSAGES", "BYTES", "MAX_BYTES", "MAX_AGE_S", "REPLICAS", "CONSUMERS"],
+        &[
+            "STREAM",
+            "MESSAGES",
+            "BYTES",
+            "MAX_BYTES",
+            "MAX_AGE_S",
+            "REPLICAS",
+            "CONSUMERS",
+        ],
         &stream_rows,
     )?;
     writeln!(out)?;
     let consumer_rows: Vec<Vec<String>> = consumers
         .iter()
         .map(|c| {
-            ["stream", "consumer", "pending", "ack_pending", "redelivered", "waiting"]
-                .iter()
-                .map(|k| text(&c[*k]))
-                .collect()
+            [
+                "stream",
+                "consumer",
+                "pending",
+                "ack_pending",
+                "redelivered",
+                "waiting",
+            ]
+            .iter()
+            .map(|k| text(&c[*k]))
+            .collect()
         })
         .collect();
     table::write(
         out,
-        &["STREAM", "CONSUMER", "PENDING", "ACK_PENDING", "REDELIVERED", "WAITING"],
+        &[
+            "STREAM",
+            "CONSUMER",
+            "PENDING",
+            "ACK_PENDING",
+            "REDELIVERED",
+            "WAITING",
+        ],
         &consumer_rows,
     )?;
     Ok(())

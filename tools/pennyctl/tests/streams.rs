@@ -31,7 +31,10 @@ async fn webhooks_max_bytes(js: &jetstream::Context) -> i64 {
 async fn start_verification(
     nats: &NatsServer,
     db: &TempSqlite,
-) -> (CancellationToken, tokio::task::JoinHandle<anyhow::Result<()>>) {
+) -> (
+    CancellationToken,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
     let mut config = penny_verification::Config {
         grpc_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         admin_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -69,7 +72,11 @@ async fn applied_settings_survive_restarts_of_the_services() {
         let (token, task) = start_verification(&nats, &db).await;
         token.cancel();
         task.await.unwrap().unwrap();
-        assert_eq!(webhooks_max_bytes(&js).await, TEN_GIB, "after a verification run");
+        assert_eq!(
+            webhooks_max_bytes(&js).await,
+            TEN_GIB,
+            "after a verification run"
+        );
     }
     let ingress = penny_ingress::App::build(penny_ingress::Config {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -81,7 +88,11 @@ async fn applied_settings_survive_restarts_of_the_services() {
     .await
     .unwrap();
     drop(ingress);
-    assert_eq!(webhooks_max_bytes(&js).await, TEN_GIB, "after an ingress start");
+    assert_eq!(
+        webhooks_max_bytes(&js).await,
+        TEN_GIB,
+        "after an ingress start"
+    );
 
     // The owner changes it back: reported as updated; applying again changes nothing.
     let again = pennyctl(&nats, &["streams", "apply"], &[]).await;

@@ -61,6 +61,7 @@ mod settings;
 mod settle;
 mod setup;
 mod shared;
+mod step;
 
 use std::future::Future;
 use std::time::Duration;
@@ -141,4 +142,12 @@ impl Outcome {
 pub trait Handler: Send + Sync + 'static {
     /// Handles one delivery.
     fn handle(&self, delivery: &Delivery) -> impl Future<Output = Outcome> + Send;
+
+    /// Handles several deliveries at once, returning one outcome per delivery in the same
+    /// order (used when [`RunOptions::batch`] is above 1). The default handles each on its own,
+    /// concurrently; a handler that can share work across messages (one read for all, one
+    /// transaction for all) overrides it. A panic counts as `Retry` for every message.
+    fn handle_batch(&self, deliveries: &[Delivery]) -> impl Future<Output = Vec<Outcome>> + Send {
+        futures::future::join_all(deliveries.iter().map(|d| self.handle(d)))
+    }
 }

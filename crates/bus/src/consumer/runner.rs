@@ -1,25 +1,17 @@
 //! [`run_consumer`]: pull batches, run handlers concurrently, settle each message.
 
-use std::{
-    panic::AssertUnwindSafe,
-    sync::Arc,
-    time::{Duration, SystemTime},
-};
+use std::{sync::Arc, time::Duration};
 
 use async_nats::jetstream::{
     self, AckKind,
     consumer::{FromConsumer, PullConsumer},
 };
 use futures::{FutureExt, StreamExt};
-use tokio::{sync::Semaphore, task::JoinSet, time::Instant};
+use tokio::{sync::Semaphore, task::JoinSet};
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
-use super::{
-    ConsumerHealth, ConsumerMetrics, Delivery, Handler, Outcome, RetryPolicy, settle::settle,
-    shared::Shared,
-};
-use crate::{DeadLetters, trace};
+use super::{ConsumerHealth, ConsumerMetrics, Handler, RetryPolicy, shared::Shared, step};
+use crate::DeadLetters;
 
 /// Knobs of [`run_consumer`].
 #[derive(Debug, Clone)]
@@ -37,6 +29,12 @@ pub struct RunOptions {
     pub health: ConsumerHealth,
     /// Where settled messages are counted by outcome (`None`: nowhere).
     pub metrics: Option<ConsumerMetrics>,
+    /// Messages handed to [`Handler::handle_batch`] at once (1: each to [`Handler::handle`] on
+    /// its own). A batch is what one pull brought, up to this many, gathered for at most
+    /// `batch_linger` after its first message.
+    pub batch: usize,
+    /// How long a batch waits for more messages after its first.
+    pub batch_linger: Duration,
 }
 
 impl RunOptions {
@@ -48,6 +46,8 @@ impl RunOptions {
             pull_expires: Duration::from_secs(2),
             health: ConsumerHealth::default(),
             metrics: None,
+            batch: 1,
+            batch_linger: Duration::from_millis(2),
         }
     }
 }
@@ -101,11 +101,15 @@ pub async fn run_consumer<H: Handler>(
         "consumer started"
     );
 
+    // Pull only once half the slots are free: a pull request per message would cost the server
+    // and the client more than the message itself.
+    let refill = u32::try_from((concurrency / 2).max(1)).unwrap_or(1);
+    let batch_size = options.batch.max(1);
     while !shutdown.is_cancelled() {
         let free = tokio::select! {
             biased;
             () = shutdown.cancelled() => break,
-            slot = slots.acquire() => match slot {
+            slot = slots.acquire_many(refill) => match slot {
                 Ok(slot) => {
                     drop(slot);
                     slots.available_permits().max(1)
@@ -123,42 +127,53 @@ pub async fn run_consumer<H: Handler>(
             .messages()
             .await
         {
-            Ok(mut batch) => loop {
-                let item = tokio::select! {
-                    biased;
-                    () = shutdown.cancelled() => {
-                        hand_back_buffered(&mut batch).await;
-                        break;
+            Ok(mut batch) => {
+                let mut group = Vec::with_capacity(batch_size);
+                loop {
+                    // The first message of a group may take the whole pull; more join it only
+                    // while they keep coming (a backlog), for at most the linger.
+                    let next = if group.is_empty() {
+                        tokio::select! {
+                            biased;
+                            () = shutdown.cancelled() => {
+                                hand_back_buffered(&mut batch).await;
+                                break;
+                            }
+                            item = batch.next() => item,
+                        }
+                    } else {
+                        match tokio::time::timeout(options.batch_linger, batch.next()).await {
+                            Ok(item) => item,
+                            Err(_lingered) => {
+                                dispatch(&mut tasks, &slots, &handler, &shared, &mut group).await;
+                                continue;
+                            }
+                        }
+                    };
+                    let Some(item) = next else { break };
+                    let message = match item {
+                        Ok(message) => {
+                            options.health.set(true);
+                            message
+                        }
+                        Err(error) => {
+                            tracing::warn!(consumer = %shared.consumer, %error, "pull failed");
+                            failed = true;
+                            break;
+                        }
+                    };
+                    if shutdown.is_cancelled() {
+                        // Not started: give it back at once so another replica takes it.
+                        let _ = message.ack_with(AckKind::Nak(None)).await;
+                        continue;
                     }
-                    item = batch.next() => item,
-                };
-                let Some(item) = item else { break };
-                let message = match item {
-                    Ok(message) => {
-                        options.health.set(true);
-                        message
+                    group.push(message);
+                    if group.len() >= batch_size {
+                        dispatch(&mut tasks, &slots, &handler, &shared, &mut group).await;
                     }
-                    Err(error) => {
-                        tracing::warn!(consumer = %shared.consumer, %error, "pull failed");
-                        failed = true;
-                        break;
-                    }
-                };
-                if shutdown.is_cancelled() {
-                    // Not started: give it back at once so another replica takes it.
-                    let _ = message.ack_with(AckKind::Nak(None)).await;
-                    continue;
                 }
-                let Ok(slot) = slots.clone().acquire_owned().await else {
-                    break;
-                };
-                let handler = Arc::clone(&handler);
-                let shared = Arc::clone(&shared);
-                tasks.spawn(async move {
-                    process(message, handler.as_ref(), &shared).await;
-                    drop(slot);
-                });
-            },
+                dispatch(&mut tasks, &slots, &handler, &shared, &mut group).await;
+            }
             Err(error) => {
                 tracing::warn!(consumer = %shared.consumer, %error, "pull request failed");
                 failed = true;
@@ -222,85 +237,33 @@ async fn hand_back_buffered(batch: &mut jetstream::consumer::pull::Batch) {
     }
 }
 
-async fn process<H: Handler>(message: jetstream::Message, handler: &H, shared: &Shared) {
-    let (stream_sequence, delivered, published) = match message.info() {
-        Ok(info) => (
-            info.stream_sequence,
-            u64::try_from(info.delivered).unwrap_or(1).max(1),
-            info.published,
-        ),
-        Err(error) => {
-            tracing::error!(subject = %message.subject, %error, "not a JetStream message");
-            return;
-        }
+/// Starts the messages of `group` (a slot each): one task per message, or one for the whole
+/// group when it holds more than one message and the loop batches.
+async fn dispatch<H: Handler>(
+    tasks: &mut JoinSet<()>,
+    slots: &Arc<Semaphore>,
+    handler: &Arc<H>,
+    shared: &Arc<Shared>,
+    group: &mut Vec<jetstream::Message>,
+) {
+    if group.is_empty() {
+        return;
+    }
+    let messages = std::mem::take(group);
+    let count = u32::try_from(messages.len()).unwrap_or(u32::MAX);
+    let Ok(permits) = Arc::clone(slots).acquire_many_owned(count).await else {
+        return;
     };
-    let span = tracing::info_span!(
-        "consume",
-        otel.kind = "consumer",
-        subject = %message.subject,
-        stream = %shared.stream,
-        consumer = %shared.consumer,
-        seq = stream_sequence,
-        delivered,
-        outcome = tracing::field::Empty,
-    );
-    trace::continue_trace(&span, message.headers.as_ref());
-    let delivery = Delivery {
-        subject: message.subject.to_string(),
-        payload: message.payload.clone(),
-        headers: message.headers.clone().unwrap_or_default(),
-        stream: shared.stream.clone(),
-        stream_sequence,
-        delivered,
-        published: Some(SystemTime::from(published)),
-        span: span.clone(),
-    };
-    async {
-        let outcome = if delivered > shared.policy.max_deliveries.max(1) {
-            Outcome::park(format!(
-                "delivered {delivered} times without an outcome (handler crashed or hung?)"
-            ))
+    let handler = Arc::clone(handler);
+    let shared = Arc::clone(shared);
+    tasks.spawn(async move {
+        if messages.len() == 1 {
+            for message in messages {
+                step::process_one(message, handler.as_ref(), &shared).await;
+            }
         } else {
-            run_handler(&message, handler, &delivery, shared.ack_wait).await
-        };
-        tracing::Span::current().record("outcome", outcome.label());
-        if let Some(metrics) = &shared.metrics {
-            metrics.settled(outcome.label());
+            step::process_batch(messages, handler.as_ref(), &shared).await;
         }
-        settle(&message, &delivery, outcome, shared).await;
-    }
-    .instrument(span)
-    .await;
-}
-
-/// Runs the handler, sending `+WPI` every `ack_wait / 2` so a long handler keeps the message.
-async fn run_handler<H: Handler>(
-    message: &jetstream::Message,
-    handler: &H,
-    delivery: &Delivery,
-    ack_wait: Duration,
-) -> Outcome {
-    let work = AssertUnwindSafe(handler.handle(delivery)).catch_unwind();
-    tokio::pin!(work);
-    let beat = (ack_wait / 2).max(Duration::from_millis(10));
-    let mut heartbeat = tokio::time::interval_at(Instant::now() + beat, beat);
-    loop {
-        tokio::select! {
-            result = &mut work => {
-                return result.unwrap_or_else(|panic| {
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
-                    Outcome::retry(format!("handler panicked: {what}"))
-                });
-            }
-            _ = heartbeat.tick() => {
-                if let Err(error) = message.ack_with(AckKind::Progress).await {
-                    tracing::warn!(%error, "progress heartbeat failed");
-                }
-            }
-        }
-    }
+        drop(permits);
+    });
 }

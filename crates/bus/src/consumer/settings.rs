@@ -52,19 +52,28 @@ impl ConsumerSettings {
 }
 
 /// Declares a clap argument group with a service's consumer settings, read from flags
-/// (`--consumer-name`, `--consumer-concurrency`, ...) or `<PREFIX>_CONSUMER_*` variables, and
-/// its `settings()` as a [`ConsumerSettings`]. The calling crate needs `clap` (derive, env).
+/// (`--<flag_prefix>-name`, `--<flag_prefix>-concurrency`, ...) or `<env_prefix>_CONSUMER_*`
+/// variables, and its `settings()` as a [`ConsumerSettings`]. A service with two consumers
+/// declares two groups with different prefixes. The calling crate needs `clap` (derive, env).
+///
+/// The acknowledgement wait defaults to 5 s: handlers send a progress heartbeat every half of
+/// it, so a slow handler keeps its message, while a crashed replica's messages come back within
+/// 5 s instead of the 30 s JetStream would wait by default.
 ///
 /// ```
 /// penny_bus::consumer_args! {
 ///     /// The webhook consumer.
 ///     pub struct WebhookConsumerArgs;
 ///     env_prefix = "PENNY_EXAMPLE";
+///     flag_prefix = "consumer";
 ///     default_name = "example";
 ///     default_concurrency = 8;
+///     default_max_ack_pending = 1000;
+///     default_retry_cap = "5m";
 /// }
 /// let args = WebhookConsumerArgs::default();
 /// assert_eq!(args.settings().name, "example");
+/// assert_eq!(args.settings().ack_wait, std::time::Duration::from_secs(5));
 /// ```
 #[macro_export]
 macro_rules! consumer_args {
@@ -72,39 +81,44 @@ macro_rules! consumer_args {
         $(#[$meta:meta])*
         $vis:vis struct $name:ident;
         env_prefix = $prefix:literal;
+        flag_prefix = $flag:literal;
         default_name = $default_name:literal;
         default_concurrency = $concurrency:literal;
+        default_max_ack_pending = $max_ack_pending:literal;
+        default_retry_cap = $retry_cap:literal;
     ) => {
         $(#[$meta])*
         #[derive(::clap::Args, Debug, Clone, PartialEq, Eq)]
         $vis struct $name {
             /// Durable consumer name, shared by all replicas of the service.
-            #[arg(long = "consumer-name", env = concat!($prefix, "_CONSUMER_NAME"), default_value = $default_name)]
+            #[arg(id = concat!($flag, "-name"), long = concat!($flag, "-name"), env = concat!($prefix, "_CONSUMER_NAME"), default_value = $default_name)]
             pub consumer_name: String,
 
             /// Messages handled at once per replica.
-            #[arg(long = "consumer-concurrency", env = concat!($prefix, "_CONSUMER_CONCURRENCY"), default_value_t = $concurrency)]
+            #[arg(id = concat!($flag, "-concurrency"), long = concat!($flag, "-concurrency"), env = concat!($prefix, "_CONSUMER_CONCURRENCY"), default_value_t = $concurrency)]
             pub concurrency: usize,
 
             /// Deliveries of a failing message before it is parked in DEAD_LETTERS.
-            #[arg(long = "consumer-max-deliveries", env = concat!($prefix, "_CONSUMER_MAX_DELIVERIES"), default_value_t = 20)]
+            #[arg(id = concat!($flag, "-max-deliveries"), long = concat!($flag, "-max-deliveries"), env = concat!($prefix, "_CONSUMER_MAX_DELIVERIES"), default_value_t = 20)]
             pub max_deliveries: u64,
 
             /// First retry delay ceiling (doubles per delivery, full jitter).
-            #[arg(long = "consumer-retry-base", env = concat!($prefix, "_CONSUMER_RETRY_BASE"), default_value = "1s", value_parser = $crate::parse_duration)]
+            #[arg(id = concat!($flag, "-retry-base"), long = concat!($flag, "-retry-base"), env = concat!($prefix, "_CONSUMER_RETRY_BASE"), default_value = "1s", value_parser = $crate::parse_duration)]
             pub retry_base: ::std::time::Duration,
 
             /// Largest retry delay ceiling.
-            #[arg(long = "consumer-retry-cap", env = concat!($prefix, "_CONSUMER_RETRY_CAP"), default_value = "5m", value_parser = $crate::parse_duration)]
+            #[arg(id = concat!($flag, "-retry-cap"), long = concat!($flag, "-retry-cap"), env = concat!($prefix, "_CONSUMER_RETRY_CAP"), default_value = $retry_cap, value_parser = $crate::parse_duration)]
             pub retry_cap: ::std::time::Duration,
 
             /// How long NATS waits for an ack before redelivering (handlers send progress
-            /// heartbeats meanwhile, so this bounds how soon a dead replica's messages return).
-            #[arg(long = "consumer-ack-wait", env = concat!($prefix, "_CONSUMER_ACK_WAIT"), default_value = "30s", value_parser = $crate::parse_duration)]
+            /// heartbeats every half of it, so this bounds how soon a dead replica's messages
+            /// return, not how long a handler may take).
+            #[arg(id = concat!($flag, "-ack-wait"), long = concat!($flag, "-ack-wait"), env = concat!($prefix, "_CONSUMER_ACK_WAIT"), default_value = "5s", value_parser = $crate::parse_duration)]
             pub ack_wait: ::std::time::Duration,
 
-            /// Unacked messages allowed across all replicas (at least concurrency × replicas).
-            #[arg(long = "consumer-max-ack-pending", env = concat!($prefix, "_CONSUMER_MAX_ACK_PENDING"), default_value_t = 1000)]
+            /// Unacked messages allowed across all replicas (at least concurrency × replicas;
+            /// messages handed back with a delay count until they are redelivered).
+            #[arg(id = concat!($flag, "-max-ack-pending"), long = concat!($flag, "-max-ack-pending"), env = concat!($prefix, "_CONSUMER_MAX_ACK_PENDING"), default_value_t = $max_ack_pending)]
             pub max_ack_pending: i64,
         }
 

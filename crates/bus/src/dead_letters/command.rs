@@ -1,5 +1,5 @@
-//! [`DlqCommand`]: the operator's dead-letter commands for one consumer (`list`, `redrive
-//! <seq>`, `redrive-all`), so every service binary (and `pennyctl`) offers the same ones.
+//! [`DlqCommand`]: the operator's dead-letter commands for a service's consumers (`list`,
+//! `redrive <seq>`, `redrive-all`), so every service binary (and `pennyctl`) offers the same.
 
 use std::io::Write;
 
@@ -26,17 +26,22 @@ pub enum DlqCommand {
 }
 
 impl DlqCommand {
-    /// Runs the action on `consumer`'s letters, writing one line per letter and a summary to
-    /// `out` (operator output, not logs).
+    /// Runs the action on the letters of `consumers`, writing one line per letter and a
+    /// summary to `out` (operator output, not logs).
     pub async fn run(
         &self,
         dead: &DeadLetters,
-        consumer: &str,
+        consumers: &[&str],
         out: &mut impl Write,
     ) -> anyhow::Result<()> {
         match self {
             Self::List { limit } => {
-                let letters = dead.list_for(consumer, 1, *limit).await?;
+                let mut letters = Vec::new();
+                for consumer in consumers {
+                    letters.extend(dead.list_for(consumer, 1, *limit).await?);
+                }
+                letters.sort_by_key(|l| l.seq);
+                letters.truncate(*limit);
                 for letter in &letters {
                     writeln!(
                         out,
@@ -53,15 +58,22 @@ impl DlqCommand {
             Self::Redrive { seq } => {
                 let letter = dead.get(*seq).await?;
                 anyhow::ensure!(
-                    letter.consumer.as_deref() == Some(consumer),
-                    "dead letter {seq} belongs to consumer {:?}, not {consumer}",
-                    letter.consumer
+                    letter
+                        .consumer
+                        .as_deref()
+                        .is_some_and(|c| consumers.contains(&c)),
+                    "dead letter {seq} belongs to consumer {:?}, not to {}",
+                    letter.consumer,
+                    consumers.join(" or ")
                 );
                 dead.redrive(*seq).await?;
                 writeln!(out, "redriven {seq} to {}", letter.original_subject)?;
             }
             Self::RedriveAll => {
-                let count = dead.redrive_all_for(consumer).await?;
+                let mut count = 0;
+                for consumer in consumers {
+                    count += dead.redrive_all_for(consumer).await?;
+                }
                 writeln!(out, "redriven {count} dead letter(s)")?;
             }
         }

@@ -3,12 +3,13 @@
 //! *together*, and its per-Item budget (15/min) likewise.
 //!
 //! Each budget is one KV key (`<endpoint>.client`, `<endpoint>.item.<item_id>`) whose value is
-//! a ring of per-slot counters (see `ring.rs`): the window (60 s) is cut into 12 slots and a
-//! request is admitted only if the requests in the current slot and the 12 slots before it, plus
-//! this one, stay within the limit. Any 60-second interval lies within 13 consecutive slots, so
-//! Plaid's limit holds for *every* 60-second interval, whichever way Plaid aligns its own
-//! windows (a fixed window aligned differently could see twice the limit). The price is a
-//! slightly longer effective window (65 s with 12 slots of 5 s).
+//! the theoretical arrival time of the next unit (GCRA, see `gcra.rs`): the budget is spent at a
+//! steady rate with a one-second burst, never a whole minute's budget at once, and Plaid's limit
+//! holds for *every* 60-second interval, whichever way Plaid aligns its own windows.
+//!
+//! Time is each replica's wall clock (microseconds since the epoch). Replicas must keep their
+//! clocks in sync (NTP): a replica `δ` ahead lets `δ / interval` extra units through once (at
+//! 12,000/min, 10 ms of skew is two units).
 //!
 //! Updates are compare-and-swap on the entry's revision, so concurrent replicas never both take
 //! the last unit. Keys expire through the bucket's `max_age` once unused. When the budget is
@@ -19,8 +20,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_nats::jetstream::{self, context::CreateKeyValueError, kv};
 
+use super::gcra::{self, Schedule};
 use super::key::key_token;
-use super::ring::{Ring, SLOTS};
 
 /// Default bucket name.
 pub const BUCKET: &str = "penny_rate_limits";
@@ -116,6 +117,7 @@ impl RateLimiter {
                 bucket: bucket.to_owned(),
                 description: "penny: shared Plaid rate-limit counters".to_owned(),
                 history: 1,
+                // A TAT is at most a few intervals ahead; an unused key is simply gone.
                 max_age: limits.window * 2 + Duration::from_secs(10),
                 max_value_size: 4096,
                 num_replicas: replicas.max(1),
@@ -134,8 +136,13 @@ impl RateLimiter {
         self.limits
     }
 
-    fn slot_len(&self) -> Duration {
-        (self.limits.window / u32::try_from(SLOTS).unwrap_or(12)).max(Duration::from_millis(10))
+    /// Units per second the per-client budget allows at its steady rate (0 = unlimited).
+    pub fn client_rate_per_second(&self) -> f64 {
+        if self.limits.per_client == 0 {
+            0.0
+        } else {
+            self.client_schedule().rate_per_second()
+        }
     }
 
     /// Takes one unit of `endpoint`'s per-Item and per-client budgets, or says how long to wait.
@@ -144,25 +151,113 @@ impl RateLimiter {
     pub async fn acquire(&self, endpoint: &str, item_id: &str) -> Result<Grant, RateLimitError> {
         if self.limits.per_item > 0 {
             let key = format!("{endpoint}.item.{}", key_token(item_id));
-            if let Grant::Wait(d) = self.take(&key, self.limits.per_item).await? {
+            if let Grant::Wait(d) = self.take(&key, self.item_schedule()).await? {
                 return Ok(Grant::Wait(d));
             }
         }
         if self.limits.per_client > 0 {
             let key = format!("{endpoint}.client");
-            return self.take(&key, self.limits.per_client).await;
+            return self.take(&key, self.client_schedule()).await;
         }
         Ok(Grant::Granted)
     }
 
-    async fn take(&self, key: &str, limit: u32) -> Result<Grant, RateLimitError> {
-        let slot_len = self.slot_len();
+    /// Like [`RateLimiter::acquire`], for a caller that will not wait but hand its work back
+    /// and come again (a consumer's redelivery delay). When the per-client budget is spent, it
+    /// also takes the caller's *turn*: waiters are spaced one unit apart from the moment the
+    /// budget next frees up, shared by every replica, so a thousand handed-back messages come
+    /// back one by one at the budget's pace instead of all at once at the next free unit (and
+    /// mostly find their unit). The returned wait is until the caller's turn. A spent per-Item
+    /// budget returns its own wait and takes no turn.
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn acquire_or_queue(
+        &self,
+        endpoint: &str,
+        item_id: &str,
+    ) -> Result<Grant, RateLimitError> {
+        if self.limits.per_item > 0 {
+            let key = format!("{endpoint}.item.{}", key_token(item_id));
+            if let Grant::Wait(d) = self.take(&key, self.item_schedule()).await? {
+                return Ok(Grant::Wait(d));
+            }
+        }
+        if self.limits.per_client == 0 {
+            return Ok(Grant::Granted);
+        }
+        match self
+            .take(&format!("{endpoint}.client"), self.client_schedule())
+            .await?
+        {
+            Grant::Granted => Ok(Grant::Granted),
+            Grant::Wait(wait) => self.turn(endpoint, wait).await.map(Grant::Wait),
+        }
+    }
+
+    /// Takes the next turn of `endpoint`'s waiters, at the earliest `wait` from now; returns
+    /// how long until it. Turns are 2% more than one unit apart: a waiter that comes back a
+    /// little late (its redelivery, its handler) pushes the budget's schedule by its lateness,
+    /// and without that slack the next waiter, on time, would find the unit not yet free (a
+    /// large budget's one-second burst absorbs it anyway; a small one's does not).
+    async fn turn(&self, endpoint: &str, wait: Duration) -> Result<Duration, RateLimitError> {
+        let key = format!("{endpoint}.turns");
+        let schedule = self.client_schedule();
         for _ in 0..MAX_CAS_ATTEMPTS {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default();
-            let slot_nanos = slot_len.as_nanos().max(1);
-            let now_slot = u64::try_from(now.as_nanos() / slot_nanos).unwrap_or(u64::MAX);
+            let (next, revision) = self.read(&key).await?;
+            let now = now_micros();
+            let earliest = now.saturating_add(u64::try_from(wait.as_micros()).unwrap_or(0));
+            let mine = next.max(earliest);
+            let spacing = schedule.interval_micros() + schedule.interval_micros() / 50;
+            let after = mine.saturating_add(spacing);
+            match self
+                .store
+                .update(&key, after.to_string().into(), revision)
+                .await
+            {
+                Ok(_) => return Ok(Duration::from_micros(mine - now)),
+                Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => continue,
+                Err(source) => {
+                    return Err(RateLimitError::Update {
+                        key: key.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+        Err(RateLimitError::Contended {
+            key,
+            attempts: MAX_CAS_ATTEMPTS,
+        })
+    }
+
+    /// The stored time of `key` (0 when absent or deleted) and its revision.
+    async fn read(&self, key: &str) -> Result<(u64, u64), RateLimitError> {
+        let entry = self
+            .store
+            .entry(key)
+            .await
+            .map_err(|source| RateLimitError::Read {
+                key: key.to_owned(),
+                source,
+            })?;
+        Ok(match &entry {
+            Some(e) if e.operation == kv::Operation::Put => (gcra::decode(&e.value), e.revision),
+            Some(e) => (0, e.revision),
+            None => (0, 0),
+        })
+    }
+
+    /// The per-client budget: spent evenly, one second's share at once.
+    fn client_schedule(&self) -> Schedule {
+        Schedule::shared(self.limits.per_client, self.limits.window)
+    }
+
+    /// A per-Item budget: small, so half of it may go at once.
+    fn item_schedule(&self) -> Schedule {
+        Schedule::small(self.limits.per_item, self.limits.window)
+    }
+
+    async fn take(&self, key: &str, schedule: Schedule) -> Result<Grant, RateLimitError> {
+        for _ in 0..MAX_CAS_ATTEMPTS {
             let entry = self
                 .store
                 .entry(key)
@@ -171,15 +266,26 @@ impl RateLimiter {
                     key: key.to_owned(),
                     source,
                 })?;
-            let (ring, revision) = match &entry {
+            let (tat, revision) = match &entry {
                 Some(e) if e.operation == kv::Operation::Put => {
-                    (Ring::decode(&e.value), e.revision)
+                    (gcra::decode(&e.value), e.revision)
                 }
-                Some(e) => (Ring::default(), e.revision),
-                None => (Ring::default(), 0),
+                Some(e) => (0, e.revision),
+                None => (0, 0),
             };
-            match ring.admit(now_slot, limit) {
-                Ok(next) => match self.store.update(key, next.encode(), revision).await {
+            let now = u64::try_from(
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_micros(),
+            )
+            .unwrap_or(u64::MAX);
+            match schedule.admit(tat, now) {
+                Ok(next) => match self
+                    .store
+                    .update(key, next.to_string().into(), revision)
+                    .await
+                {
                     Ok(_) => return Ok(Grant::Granted),
                     Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => continue,
                     Err(source) => {
@@ -189,14 +295,7 @@ impl RateLimiter {
                         });
                     }
                 },
-                Err(slots) => {
-                    let next_slot_start = Duration::from_nanos(
-                        u64::try_from((u128::from(now_slot) + u128::from(slots)) * slot_nanos)
-                            .unwrap_or(u64::MAX),
-                    );
-                    let wait = next_slot_start.saturating_sub(now) + Duration::from_millis(5);
-                    return Ok(Grant::Wait(wait));
-                }
+                Err(wait) => return Ok(Grant::Wait(wait + Duration::from_millis(1))),
             }
         }
         Err(RateLimitError::Contended {
@@ -204,4 +303,15 @@ impl RateLimiter {
             attempts: MAX_CAS_ATTEMPTS,
         })
     }
+}
+
+/// The wall clock in microseconds since the Unix epoch.
+fn now_micros() -> u64 {
+    u64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_micros(),
+    )
+    .unwrap_or(u64::MAX)
 }

@@ -3,6 +3,7 @@
 // Test helpers outside #[test] functions fail loudly too; clippy.toml only covers the latter.
 #![allow(clippy::unwrap_used)]
 
+mod batch;
 mod consumer;
 mod dead_letters;
 mod lease;

@@ -1,10 +1,12 @@
 //! `kv::RateLimiter` against a real nats-server: replicas share one budget, per-Item budgets are
-//! separate, and a spent budget says how long to wait.
+//! separate, the budget is spent evenly (a one-second burst, not a minute's worth at once), and
+//! a spent budget says how long to wait.
 
 use std::time::Duration;
 
 use penny_bus::kv::{Grant, Limits, RATE_LIMIT_BUCKET, RateLimiter};
 use penny_testkit::NatsServer;
+use tokio::time::Instant;
 
 use crate::support::context;
 
@@ -18,45 +20,54 @@ async fn replica(server: &NatsServer, limits: Limits) -> RateLimiter {
 }
 
 #[tokio::test]
-async fn replicas_spend_one_client_budget_together() {
+async fn replicas_spend_one_client_budget_together_and_evenly() {
     penny_testkit::init();
     let server = NatsServer::start().await.unwrap();
+    // 600 a minute: a burst of 10 (one second's share), then one unit every ~101.7 ms.
     let limits = Limits {
         per_item: 0,
-        per_client: 5,
+        per_client: 600,
         window: WINDOW,
     };
     let replicas = [
         replica(&server, limits).await,
         replica(&server, limits).await,
     ];
+    let started = Instant::now();
     let mut tasks = Vec::new();
-    for i in 0..20 {
+    for i in 0..40 {
         let limiter = replicas[i % 2].clone();
         tasks.push(tokio::spawn(async move {
             limiter.acquire("auth_get", &format!("item-{i}")).await
         }));
     }
-    let mut granted = 0;
+    let mut granted = 0u64;
     for task in tasks {
         match task.await.unwrap().unwrap() {
             Grant::Granted => granted += 1,
             Grant::Wait(d) => assert!(
-                d > Duration::ZERO && d <= WINDOW + WINDOW / 12 + Duration::from_secs(1),
-                "{d:?}"
+                d > Duration::ZERO && d <= Duration::from_millis(110),
+                "a refusal waits at most one interval: {d:?}"
             ),
         }
     }
-    assert_eq!(granted, 5);
+    let elapsed = started.elapsed();
+    // The burst, plus whatever the steady rate added while the 40 requests ran; never a
+    // minute's worth.
+    let steady = u64::try_from(elapsed.as_micros() / 101_700).unwrap() + 1;
+    assert!(granted >= 10, "{granted}");
+    assert!(granted <= 10 + steady, "{granted} in {elapsed:?}");
 }
 
 #[tokio::test]
 async fn each_item_has_its_own_budget_checked_first() {
     penny_testkit::init();
     let server = NatsServer::start().await.unwrap();
+    // Per Item: 2 a minute (one now, the next 30 s later); per client: 120 a minute (a burst
+    // of 2, then one every ~504 ms).
     let limits = Limits {
         per_item: 2,
-        per_client: 3,
+        per_client: 120,
         window: WINDOW,
     };
     let limiter = replica(&server, limits).await;
@@ -65,15 +76,15 @@ async fn each_item_has_its_own_budget_checked_first() {
         limiter.acquire("auth_get", busy).await.unwrap(),
         Grant::Granted
     );
-    assert_eq!(
-        limiter.acquire("auth_get", busy).await.unwrap(),
-        Grant::Granted
-    );
-    assert!(matches!(
-        limiter.acquire("auth_get", busy).await.unwrap(),
-        Grant::Wait(_)
-    ));
-    // The refused Item spent none of the client budget: one unit is left for another Item.
+    match limiter.acquire("auth_get", busy).await.unwrap() {
+        Grant::Wait(d) => assert!(
+            d > Duration::from_secs(29) && d <= Duration::from_secs(31),
+            "the Item's next unit is 30 s away: {d:?}"
+        ),
+        Grant::Granted => panic!("a second unit for the Item at once"),
+    }
+    // The refused Item spent none of the client budget: the burst's second unit is left for
+    // another Item, and then the client budget is spent for now.
     assert_eq!(
         limiter.acquire("auth_get", "quiet").await.unwrap(),
         Grant::Granted
@@ -87,4 +98,86 @@ async fn each_item_has_its_own_budget_checked_first() {
         limiter.acquire("accounts_get", busy).await.unwrap(),
         Grant::Granted
     );
+}
+
+#[tokio::test]
+async fn waiters_handed_back_get_turns_one_unit_apart_across_replicas() {
+    penny_testkit::init();
+    let server = NatsServer::start().await.unwrap();
+    // 60 a minute: a burst of 1, then one unit every ~1.017 s.
+    let limits = Limits {
+        per_item: 0,
+        per_client: 60,
+        window: WINDOW,
+    };
+    let replicas = [
+        replica(&server, limits).await,
+        replica(&server, limits).await,
+    ];
+    assert_eq!(
+        replicas[0].acquire_or_queue("auth_get", "a").await.unwrap(),
+        Grant::Granted
+    );
+    let mut waits = Vec::new();
+    for i in 0..6 {
+        match replicas[i % 2]
+            .acquire_or_queue("auth_get", &format!("w{i}"))
+            .await
+            .unwrap()
+        {
+            Grant::Wait(d) => waits.push(d),
+            Grant::Granted => panic!("the budget was spent"),
+        }
+    }
+    // Each waiter's turn is one interval (plus 2% of slack) after the one before, from the
+    // next free unit on: they come back one by one, not all at once.
+    for pair in waits.windows(2) {
+        let gap = pair[1].saturating_sub(pair[0]);
+        assert!(
+            gap >= Duration::from_millis(1_000) && gap <= Duration::from_millis(1_100),
+            "{waits:?}"
+        );
+    }
+    assert!(waits[0] <= Duration::from_millis(1_100), "{waits:?}");
+}
+
+#[tokio::test]
+async fn a_waiter_that_comes_back_at_its_turn_finds_its_unit() {
+    penny_testkit::init();
+    let server = NatsServer::start().await.unwrap();
+    // 120 a minute: a burst of 2, then one unit every ~508 ms.
+    let limits = Limits {
+        per_item: 0,
+        per_client: 120,
+        window: WINDOW,
+    };
+    let limiter = replica(&server, limits).await;
+    for _ in 0..2 {
+        assert_eq!(
+            limiter.acquire_or_queue("auth_get", "x").await.unwrap(),
+            Grant::Granted
+        );
+    }
+    let mut turns = Vec::new();
+    for i in 0..3 {
+        match limiter
+            .acquire_or_queue("auth_get", &format!("w{i}"))
+            .await
+            .unwrap()
+        {
+            Grant::Wait(d) => turns.push(Instant::now() + d),
+            Grant::Granted => panic!("the burst was spent"),
+        }
+    }
+    for (i, turn) in turns.into_iter().enumerate() {
+        tokio::time::sleep_until(turn).await;
+        assert_eq!(
+            limiter
+                .acquire_or_queue("auth_get", &format!("w{i}"))
+                .await
+                .unwrap(),
+            Grant::Granted,
+            "waiter {i} at its turn"
+        );
+    }
 }

@@ -1,5 +1,5 @@
 //! Shared harness: a sandbox per test, a Plaid client pointed at it with fast retries, the
-//! sandbox control API, a webhook receiver and JWT verification.
+//! sandbox's typed control client, a webhook receiver and JWT verification.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -14,19 +14,19 @@ use penny_plaid::{
     AccessToken, LinkTokenCreateRequest, PlaidClient, PlaidClientConfig, Product, PublicToken,
     SandboxPublicTokenCreateRequest, Secret, VerificationStatus,
 };
-use penny_testkit::SandboxServer;
-use serde_json::{Value, json};
+use penny_testkit::{EndpointFault, ForcedError, SandboxControl, SandboxServer};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 /// Retries allowed by the harness's client.
 pub const MAX_RETRIES: u32 = 3;
 
-/// A sandbox, a client for it and a plain HTTP client for the control API.
+/// A sandbox, a client for it and its control API.
 pub struct Harness {
     pub sandbox: SandboxServer,
     pub plaid: PlaidClient,
-    http: reqwest::Client,
+    pub control: SandboxControl,
 }
 
 /// An Item linked through the sandbox.
@@ -46,13 +46,10 @@ impl Harness {
     pub async fn start_with(config: penny_sandbox::Config) -> anyhow::Result<Self> {
         penny_testkit::init();
         let sandbox = SandboxServer::start_with(config).await?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()?;
         let mut harness = Self {
             plaid: PlaidClient::new(PlaidClientConfig::default())?,
+            control: sandbox.control(),
             sandbox,
-            http,
         };
         harness.plaid = harness.client_with(|_| {})?;
         Ok(harness)
@@ -82,61 +79,32 @@ impl Harness {
         Ok(PlaidClient::new(config)?)
     }
 
-    /// Calls the control API; fails unless it answers 2xx. Returns the JSON body (`null` if empty).
-    pub async fn control(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Value> {
-        let url = format!("{}{path}", self.sandbox.base_url());
-        let mut request = self.http.request(method.clone(), &url);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("{method} {path}"))?;
-        let status = response.status();
-        let text = response.text().await?;
-        ensure!(status.is_success(), "{method} {path}: {status} {text}");
-        if text.trim().is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_str(&text).with_context(|| format!("{method} {path}: {text}"))
-    }
-
-    /// `POST /__sandbox/...`.
-    pub async fn control_post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
-        self.control(reqwest::Method::POST, path, Some(body)).await
-    }
-
     /// Requests the sandbox received on a Plaid endpoint since the last [`Harness::reset_stats`].
     pub async fn calls(&self, endpoint: &str) -> anyhow::Result<u64> {
-        let stats = self
-            .control(reqwest::Method::GET, "/__sandbox/stats", None)
-            .await?;
-        stats["endpoints"][endpoint]["calls"]
-            .as_u64()
-            .with_context(|| format!("no call count for {endpoint} in {stats}"))
+        let stats = self.control.stats().await?;
+        let counted = stats
+            .endpoints
+            .get(endpoint)
+            .with_context(|| format!("no call count for {endpoint} in {stats:?}"))?;
+        Ok(counted.calls)
     }
 
     /// Resets the call counters.
     pub async fn reset_stats(&self) -> anyhow::Result<()> {
-        self.control(reqwest::Method::DELETE, "/__sandbox/stats", None)
-            .await
-            .map(drop)
+        self.control.reset_stats().await
     }
 
-    /// Makes the next `count` calls of `endpoint` fail with `error` (a sandbox `ForcedError`).
-    pub async fn inject(&self, endpoint: &str, error: &str, count: u32) -> anyhow::Result<()> {
-        self.control_post(
-            "/__sandbox/faults",
-            json!({ "endpoint": endpoint, "error": error, "count": count }),
-        )
-        .await
-        .map(drop)
+    /// Makes the next `count` calls of `endpoint` fail with `error`.
+    pub async fn inject(
+        &self,
+        endpoint: &str,
+        error: ForcedError,
+        count: u32,
+    ) -> anyhow::Result<()> {
+        self.control
+            .add_fault(&EndpointFault::error(endpoint, error).count(count))
+            .await
+            .map(drop)
     }
 
     /// Links an Automated Micro-deposits Item the way a user would: link token (with `webhook`),
@@ -146,16 +114,8 @@ impl Harness {
             LinkTokenCreateRequest::automated_microdeposits("penny", "user-1", "http://unused");
         request.webhook = webhook.map(str::to_owned);
         let link = self.plaid.link_token_create(&request).await?;
-        let done = self
-            .control_post(
-                "/__sandbox/link/complete",
-                json!({ "link_token": link.link_token.expose() }),
-            )
-            .await?;
-        let public_token = done["public_token"]
-            .as_str()
-            .with_context(|| format!("no public_token in {done}"))?;
-        self.exchange(PublicToken::new(public_token)).await
+        let done = self.control.complete_link(link.link_token.expose()).await?;
+        self.exchange(PublicToken::new(done.public_token)).await
     }
 
     /// An instant-auth Item from `/sandbox/public_token/create` (numbers available at once).

@@ -301,10 +301,8 @@ async fn sandbox_webhook_triggers_answer() -> anyhow::Result<()> {
 #[tokio::test]
 async fn webhook_verification_key_get_returns_the_current_key() -> anyhow::Result<()> {
     let h = Harness::start().await?;
-    let keys = h
-        .control(reqwest::Method::GET, "/__sandbox/keys", None)
-        .await?;
-    let kid = keys["keys"][0]["kid"].as_str().expect("a kid").to_owned();
+    let keys = h.control.keys().await?;
+    let kid = keys[0].kid.clone();
     let got = h.plaid.webhook_verification_key_get(&kid).await?;
     assert_eq!(got.key.kid, kid);
     assert_eq!(got.key.alg, "ES256");

@@ -6,7 +6,7 @@ use penny_plaid::{
     AccessToken, LinkTokenCreateRequest, PlaidClient, PlaidClientConfig, PlaidError, PublicToken,
     Secret, VerificationStatus,
 };
-use serde_json::json;
+use penny_testkit::EndpointFault;
 
 use crate::common::Harness;
 
@@ -184,11 +184,12 @@ async fn nobody_listening_is_a_retryable_connect_error() -> anyhow::Result<()> {
 #[tokio::test]
 async fn a_slow_answer_is_a_retryable_timeout() -> anyhow::Result<()> {
     let h = Harness::start().await?;
-    h.control_post(
-        "/__sandbox/faults",
-        json!({"endpoint": "/transfer/event/sync", "latency_ms": 2000}),
-    )
-    .await?;
+    h.control
+        .add_fault(&EndpointFault::latency(
+            "/transfer/event/sync",
+            Duration::from_secs(2),
+        ))
+        .await?;
     let plaid = h.client_with(|c| {
         c.timeout = Duration::from_millis(200);
         c.max_retries = 0;

@@ -9,15 +9,20 @@ use axum::routing::post;
 use penny_plaid::{
     AccessToken, LinkTokenCreateRequest, PlaidClient, PlaidClientConfig, PlaidError,
 };
+use penny_testkit::ForcedError;
 use tokio::sync::Mutex;
 
 use crate::common::{Harness, MAX_RETRIES};
 
 /// (sandbox fault, HTTP status, error_code Plaid sends for `/accounts/get`).
-const FAULTS: [(&str, u16, &str); 3] = [
-    ("RATE_LIMIT_EXCEEDED", 429, "ACCOUNTS_LIMIT"),
-    ("INTERNAL_SERVER_ERROR", 500, "INTERNAL_SERVER_ERROR"),
-    ("PLANNED_MAINTENANCE", 503, "PLANNED_MAINTENANCE"),
+const FAULTS: [(ForcedError, u16, &str); 3] = [
+    (ForcedError::RateLimitExceeded, 429, "ACCOUNTS_LIMIT"),
+    (
+        ForcedError::InternalServerError,
+        500,
+        "INTERNAL_SERVER_ERROR",
+    ),
+    (ForcedError::PlannedMaintenance, 503, "PLANNED_MAINTENANCE"),
 ];
 
 #[tokio::test]
@@ -33,7 +38,7 @@ async fn read_calls_succeed_after_up_to_max_retries_failures() -> anyhow::Result
             assert_eq!(
                 h.calls("/accounts/get").await?,
                 u64::from(failures) + 1,
-                "{fault} x{failures}"
+                "{fault:?} x{failures}"
             );
         }
     }
@@ -58,7 +63,7 @@ async fn read_calls_give_up_after_max_retries_with_the_last_error() -> anyhow::R
         assert_eq!(
             h.calls("/accounts/get").await?,
             u64::from(MAX_RETRIES) + 1,
-            "{fault}"
+            "{fault:?}"
         );
     }
     Ok(())
@@ -68,10 +73,8 @@ async fn read_calls_give_up_after_max_retries_with_the_last_error() -> anyhow::R
 async fn every_read_only_call_retries() -> anyhow::Result<()> {
     let h = Harness::start().await?;
     let linked = h.instant_item().await?;
-    let keys = h
-        .control(reqwest::Method::GET, "/__sandbox/keys", None)
-        .await?;
-    let kid = keys["keys"][0]["kid"].as_str().expect("a kid").to_owned();
+    let keys = h.control.keys().await?;
+    let kid = keys[0].kid.clone();
 
     let endpoints = [
         "/auth/get",
@@ -82,7 +85,8 @@ async fn every_read_only_call_retries() -> anyhow::Result<()> {
     ];
     for endpoint in endpoints {
         h.reset_stats().await?;
-        h.inject(endpoint, "INTERNAL_SERVER_ERROR", 2).await?;
+        h.inject(endpoint, ForcedError::InternalServerError, 2)
+            .await?;
         match endpoint {
             "/auth/get" => drop(h.plaid.auth_get(&linked.access_token).await?),
             "/item/get" => drop(h.plaid.item_get(&linked.access_token).await?),
@@ -121,7 +125,8 @@ async fn mutating_calls_are_never_retried() -> anyhow::Result<()> {
     let linked = h.instant_item().await?;
     h.reset_stats().await?;
 
-    h.inject("/item/remove", "INTERNAL_SERVER_ERROR", 1).await?;
+    h.inject("/item/remove", ForcedError::InternalServerError, 1)
+        .await?;
     let err = h.plaid.item_remove(&linked.access_token).await.unwrap_err();
     assert_eq!(err.http_status(), Some(500));
     assert!(
@@ -130,14 +135,14 @@ async fn mutating_calls_are_never_retried() -> anyhow::Result<()> {
     );
     assert_eq!(h.calls("/item/remove").await?, 1);
 
-    h.inject("/link/token/create", "PLANNED_MAINTENANCE", 1)
+    h.inject("/link/token/create", ForcedError::PlannedMaintenance, 1)
         .await?;
     let request = LinkTokenCreateRequest::automated_microdeposits("penny", "u", "https://x");
     let err = h.plaid.link_token_create(&request).await.unwrap_err();
     assert_eq!(err.http_status(), Some(503));
     assert_eq!(h.calls("/link/token/create").await?, 1);
 
-    h.inject("/sandbox/public_token/create", "RATE_LIMIT", 1)
+    h.inject("/sandbox/public_token/create", ForcedError::RateLimit, 1)
         .await?;
     let err = h
         .plaid

@@ -3,7 +3,6 @@
 
 use penny_plaid::VerificationStatus;
 use penny_plaid::webhook::{AuthEvent, ItemEvent, Webhook, WebhookEvent};
-use serde_json::json;
 
 use crate::common::{Harness, Receiver, verify_webhook, webhook_kid};
 
@@ -149,9 +148,9 @@ async fn rotation_expires_the_old_key_and_signs_with_the_new_one() -> anyhow::Re
     let old_key = h.plaid.webhook_verification_key_get(&old_kid).await?.key;
     verify_webhook(&before, &old_key)?;
 
-    let rotated = h.control_post("/__sandbox/keys/rotate", json!({})).await?;
-    assert_eq!(rotated["expired_kid"], old_kid.as_str());
-    let new_kid = rotated["kid"].as_str().expect("new kid").to_owned();
+    let rotated = h.control.rotate_key().await?;
+    assert_eq!(rotated.expired_kid, old_kid.as_str());
+    let new_kid = rotated.kid;
     assert_ne!(new_kid, old_kid);
 
     let old_now = h.plaid.webhook_verification_key_get(&old_kid).await?.key;

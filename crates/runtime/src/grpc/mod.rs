@@ -152,6 +152,9 @@ mod tests {
         let mut accepted = incoming(listener);
         let _client = tokio::net::TcpStream::connect(addr).await.unwrap();
         let server_side = accepted.next().await.unwrap().unwrap();
-        assert!(server_side.nodelay().unwrap(), "TCP_NODELAY on the accepted socket");
+        assert!(
+            server_side.nodelay().unwrap(),
+            "TCP_NODELAY on the accepted socket"
+        );
     }
 }

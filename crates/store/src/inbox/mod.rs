@@ -29,8 +29,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter,
-    QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, Set,
 };
 
 pub use entity::{ActiveModel, Column, Entity, Model};
@@ -104,13 +103,63 @@ pub async fn seen(db: &impl ConnectionTrait, lookup: &Lookup<'_>) -> Result<Opti
         .await
 }
 
-/// Records `entry` as processed at `now` through `txn` (the caller's transaction). Fails with
-/// a unique violation when the same stream message was recorded concurrently.
-pub async fn record(
+/// For each of `lookups` (all of one consumer), the recorded entry it repeats, if any: one query
+/// for all of them (a batch of messages checks its duplicates at once).
+pub async fn seen_many(
+    db: &impl ConnectionTrait,
+    lookups: &[Lookup<'_>],
+) -> Result<Vec<Option<Model>>, DbErr> {
+    let Some(first) = lookups.first() else {
+        return Ok(Vec::new());
+    };
+    let keys: Vec<&str> = lookups.iter().map(|l| l.key).collect();
+    let candidates = Entity::find()
+        .filter(Column::Consumer.eq(first.consumer))
+        .filter(Column::Key.is_in(keys))
+        .order_by_desc(Column::ReceivedAt)
+        .all(db)
+        .await?;
+    Ok(lookups
+        .iter()
+        .map(|lookup| {
+            candidates
+                .iter()
+                .find(|c| c.key == lookup.key && repeats(c, lookup))
+                .cloned()
+        })
+        .collect())
+}
+
+/// Whether recorded entry `c` (with the same key) is repeated by `lookup`: the same stream
+/// message, or received within the window.
+fn repeats(c: &Model, lookup: &Lookup<'_>) -> bool {
+    let same_message = lookup
+        .stream_sequence
+        .and_then(|s| i64::try_from(s).ok())
+        .is_some_and(|seq| c.stream_sequence == Some(seq));
+    let window = TimeDelta::from_std(lookup.window).unwrap_or(TimeDelta::MAX);
+    let within = !lookup.window.is_zero() && (c.received_at - lookup.received_at).abs() <= window;
+    same_message || within
+}
+
+/// Records `entries` as processed at `now` through `txn`, in one statement. Fails with a unique
+/// violation when one of them was recorded concurrently (the caller's transaction rolls back).
+pub async fn record_many(
     txn: &impl ConnectionTrait,
-    entry: InboxEntry,
+    entries: Vec<InboxEntry>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let rows = entries.into_iter().map(|entry| active(entry, now));
+    Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+fn active(entry: InboxEntry, now: DateTime<Utc>) -> ActiveModel {
     ActiveModel {
         id: NotSet,
         consumer: Set(entry.consumer),
@@ -124,8 +173,18 @@ pub async fn record(
         outcome: Set(entry.outcome),
         detail: Set(entry.detail),
     }
-    .insert(txn)
-    .await?;
+}
+
+/// Records `entry` as processed at `now` through `txn` (the caller's transaction). Fails with
+/// a unique violation when the same stream message was recorded concurrently.
+pub async fn record(
+    txn: &impl ConnectionTrait,
+    entry: InboxEntry,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    Entity::insert(active(entry, now))
+        .exec_without_returning(txn)
+        .await?;
     Ok(())
 }
 

@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 
-use super::entity::ActiveModel;
+use super::entity::{ActiveModel, Entity};
 
 /// A message to publish once the surrounding transaction commits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,11 +37,60 @@ impl OutboxMessage {
         }
     }
 
+    /// The same message carrying the trace context of `span` (instead of the span current when
+    /// it is enqueued): a batch written in one transaction keeps each message in its own trace.
+    pub fn traced_by(mut self, span: &tracing::Span) -> Self {
+        span.in_scope(|| add_trace_context(&mut self.headers));
+        self
+    }
+
     /// The same message with header `name: value`.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.insert(name.into(), value.into());
         self
     }
+}
+
+/// Inserts `messages` through `txn` in one statement, in order (the caller's transaction, as
+/// [`enqueue`]).
+pub async fn enqueue_many<C: ConnectionTrait>(
+    txn: &C,
+    messages: Vec<OutboxMessage>,
+) -> Result<(), DbErr> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let rows = messages
+        .into_iter()
+        .map(|m| row(m, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+fn row(message: OutboxMessage, now: chrono::DateTime<Utc>) -> Result<ActiveModel, DbErr> {
+    let OutboxMessage {
+        subject,
+        msg_id,
+        payload,
+        mut headers,
+    } = message;
+    add_trace_context(&mut headers);
+    let headers = serde_json::to_string(&headers)
+        .map_err(|err| DbErr::Custom(format!("serialising outbox headers: {err}")))?;
+    Ok(ActiveModel {
+        subject: Set(subject),
+        msg_id: Set(msg_id),
+        payload: Set(payload),
+        headers: Set(headers),
+        created_at: Set(now),
+        published_at: Set(None),
+        attempts: Set(0),
+        ..Default::default()
+    })
 }
 
 /// Inserts `message` through `txn` (pass the caller's transaction so the message commits or

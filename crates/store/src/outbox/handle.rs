@@ -39,6 +39,15 @@ impl Outbox {
         super::enqueue(txn, message).await
     }
 
+    /// Writes `messages` through `txn` in one statement (see [`super::enqueue_many`]).
+    pub async fn enqueue_many<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        messages: Vec<OutboxMessage>,
+    ) -> Result<(), DbErr> {
+        super::enqueue_many(txn, messages).await
+    }
+
     /// Tells the relay that a transaction which enqueued messages has committed.
     pub fn committed(&self) {
         self.wake.notify_one();

@@ -24,7 +24,7 @@ mod migration;
 mod purge;
 mod relay;
 
-pub use enqueue::{OutboxMessage, enqueue};
+pub use enqueue::{OutboxMessage, enqueue, enqueue_many};
 pub use entity::{ActiveModel, Column, Entity, Model};
 pub use handle::Outbox;
 pub use migration::Migration;

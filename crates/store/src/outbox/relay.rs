@@ -92,10 +92,12 @@ impl OutboxRelay {
         self
     }
 
-    /// Relays until `shutdown` is cancelled: a round whenever poked, every `poll_interval`,
-    /// and right away while full batches keep coming; failures back off exponentially up to
-    /// `max_backoff` and never skip a row. Every `purge_interval` it also deletes the rows
-    /// published more than `keep_published` ago, so the table holds only recent history.
+    /// Relays until `shutdown` is cancelled: a round whenever woken by a commit, every
+    /// `poll_interval`, and right away while full batches keep coming. A failing round backs off
+    /// exponentially up to `max_backoff`, but the pause ends early on a commit (new work, and a
+    /// fresh chance) or when the NATS connection comes back, so events do not lag behind a
+    /// recovered NATS by the backoff. No row is ever skipped. Every `purge_interval` it also
+    /// deletes the rows published more than `keep_published` ago.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) {
         let first_backoff = Duration::from_millis(100);
         let mut backoff = first_backoff;
@@ -104,7 +106,7 @@ impl OutboxRelay {
         tracing::info!("outbox relay started");
         while !shutdown.is_cancelled() {
             purge.run_if_due(self.outbox.db()).await;
-            let pause = match self.relay_once().await {
+            match self.relay_once().await {
                 Ok(n) if n as u64 >= self.settings.batch_size => {
                     backoff = first_backoff;
                     continue;
@@ -116,18 +118,18 @@ impl OutboxRelay {
                         () = self.outbox.woken().notified() => {}
                         () = tokio::time::sleep(self.settings.poll_interval) => {}
                     }
-                    continue;
                 }
                 Err(error) => {
                     tracing::error!(%error, retry_in = ?backoff, "outbox relay round failed");
                     let pause = backoff;
                     backoff = (backoff * 2).min(self.settings.max_backoff);
-                    pause
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = self.outbox.woken().notified() => {}
+                        () = reconnected(self.js.client()) => {}
+                        () = tokio::time::sleep(pause) => {}
+                    }
                 }
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(pause) => {}
             }
         }
         tracing::info!("outbox relay stopped");
@@ -194,6 +196,20 @@ impl OutboxRelay {
         );
         Ok(())
     }
+}
+
+/// Resolves when `client` is connected after having been disconnected (or at once if it is
+/// connected now, e.g. the failure was not NATS's). Polls the local connection state: no I/O.
+async fn reconnected(client: async_nats::Client) {
+    use async_nats::connection::State;
+    if client.connection_state() == State::Connected {
+        // The failure was something else (a full stream, the database): wait for the pause.
+        std::future::pending::<()>().await;
+    }
+    while client.connection_state() != State::Connected {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tracing::info!("NATS is back; relaying at once");
 }
 
 fn headers_of(row: &Model) -> HeaderMap {

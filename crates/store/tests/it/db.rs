@@ -6,9 +6,10 @@ use penny_store::{
     begin_write, connect, is_unique_violation,
     outbox::{OutboxMessage, enqueue, pending_count},
 };
+use penny_testkit::{DbKind, TestDb};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 
-use crate::support::TestDb;
+use crate::support::{migrated, test_db};
 
 #[tokio::test]
 async fn sqlite_file_and_directories_are_created_with_wal() {
@@ -55,7 +56,7 @@ async fn unsupported_scheme_is_rejected() {
 }
 
 async fn unique_violation_is_recognised(test_db: TestDb) {
-    let db = test_db.migrated().await;
+    let db = migrated(&test_db).await;
     enqueue(
         &db,
         OutboxMessage::new("penny.event.x", "same-id", b"1".to_vec()),
@@ -79,7 +80,7 @@ async fn unique_violation_is_recognised(test_db: TestDb) {
 on_both_databases!(unique_violation, unique_violation_is_recognised);
 
 async fn concurrent_read_then_write_transactions_all_commit(test_db: TestDb) {
-    let db = Arc::new(test_db.migrated().await);
+    let db = Arc::new(migrated(&test_db).await);
     let mut tasks = Vec::new();
     for i in 0..16 {
         let db = Arc::clone(&db);
@@ -114,11 +115,11 @@ async fn migration_is_idempotent_and_named_stably() {
         penny_store::outbox::Migration.name(),
         "m20261121_000001_create_outbox"
     );
-    let test_db = TestDb::sqlite().await;
-    let db = test_db.migrated().await;
+    let test_db = test_db(DbKind::Sqlite).await;
+    let db = migrated(&test_db).await;
     drop(db);
     // A restart runs the migrator again: nothing to do, nothing fails.
-    let db = test_db.migrated().await;
+    let db = migrated(&test_db).await;
     let txn = db.begin().await.unwrap();
     enqueue(&txn, OutboxMessage::new("s", "m", vec![]))
         .await

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 use penny_store::inbox::{self, InboxEntry, Lookup};
+use penny_testkit::TestDb;
 use sea_orm::{EntityTrait, PaginatorTrait, TransactionTrait};
 
-use crate::support::TestDb;
+use crate::support::migrated;
 
 fn entry(consumer: &str, key: &str, seq: u64, received_ago: TimeDelta) -> InboxEntry {
     InboxEntry {
@@ -50,7 +51,7 @@ on_both_databases!(
     redeliveries_and_resends_are_recognised
 );
 async fn redeliveries_and_resends_are_recognised(test_db: TestDb) {
-    let db = test_db.migrated().await;
+    let db = migrated(&test_db).await;
     let first = entry("verification", "hash-a", 7, TimeDelta::hours(30));
     let none = inbox::seen(&db, &lookup(&first, Some(7), Duration::ZERO))
         .await
@@ -106,7 +107,7 @@ async fn redeliveries_and_resends_are_recognised(test_db: TestDb) {
 
 on_both_databases!(concurrent_records, one_delivery_is_recorded_once);
 async fn one_delivery_is_recorded_once(test_db: TestDb) {
-    let db = test_db.migrated().await;
+    let db = migrated(&test_db).await;
     let e = entry("verification", "hash-b", 3, TimeDelta::zero());
     inbox::record(&db, e.clone(), Utc::now()).await.unwrap();
     let again = inbox::record(&db, e.clone(), Utc::now())
@@ -134,7 +135,7 @@ async fn one_delivery_is_recorded_once(test_db: TestDb) {
 
 on_both_databases!(rolled_back, a_rolled_back_record_leaves_nothing);
 async fn a_rolled_back_record_leaves_nothing(test_db: TestDb) {
-    let db = test_db.migrated().await;
+    let db = migrated(&test_db).await;
     let e = entry("verification", "hash-c", 5, TimeDelta::zero());
     let txn = db.begin().await.unwrap();
     inbox::record(&txn, e.clone(), Utc::now()).await.unwrap();
@@ -149,7 +150,7 @@ async fn a_rolled_back_record_leaves_nothing(test_db: TestDb) {
 
 on_both_databases!(pruning, pruning_keeps_recent_entries_of_other_consumers_too);
 async fn pruning_keeps_recent_entries_of_other_consumers_too(test_db: TestDb) {
-    let db = test_db.migrated().await;
+    let db = migrated(&test_db).await;
     let old = entry("verification", "old", 1, TimeDelta::days(10));
     let recent = entry("verification", "recent", 2, TimeDelta::hours(1));
     let others_old = entry("notifier", "old", 1, TimeDelta::days(10));

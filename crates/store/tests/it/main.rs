@@ -3,19 +3,22 @@
 // Test helpers outside #[test] functions fail loudly too; clippy.toml only covers the latter.
 #![allow(clippy::unwrap_used)]
 
-/// `on_both_databases!(name, scenario)`: the async `scenario(TestDb)` of the enclosing module
-/// as two tests, `name::sqlite` and `name::postgres`.
+/// `on_both_databases!(name, scenario)`: the async `scenario(penny_testkit::TestDb)` of the
+/// enclosing module as two tests, `name::sqlite` and `name::postgres` (separate tests, so each
+/// engine passes or fails on its own).
 macro_rules! on_both_databases {
     ($name:ident, $scenario:ident) => {
         mod $name {
             #[tokio::test]
             async fn sqlite() {
-                super::$scenario(crate::support::TestDb::sqlite().await).await;
+                super::$scenario(crate::support::test_db(penny_testkit::DbKind::Sqlite).await)
+                    .await;
             }
 
             #[tokio::test]
             async fn postgres() {
-                super::$scenario(crate::support::TestDb::postgres().await).await;
+                super::$scenario(crate::support::test_db(penny_testkit::DbKind::Postgres).await)
+                    .await;
             }
         }
     };

@@ -8,7 +8,7 @@ use penny_bus::{PENNY_EVENTS, StreamSettings, ensure_penny_events};
 use penny_store::outbox::{
     self, Outbox, OutboxMessage, RelayError, RelaySettings, enqueue, pending_count, purge_published,
 };
-use penny_testkit::NatsServer;
+use penny_testkit::{DbKind, NatsServer, TestDb};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, TransactionTrait, sea_query::Expr,
@@ -16,7 +16,7 @@ use sea_orm::{
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::support::TestDb;
+use crate::support::{migrated, test_db};
 
 struct Env {
     nats: NatsServer,
@@ -35,7 +35,7 @@ async fn env(test_db: TestDb) -> Env {
     ensure_penny_events(&js, &StreamSettings::default())
         .await
         .unwrap();
-    let db = test_db.migrated().await;
+    let db = migrated(&test_db).await;
     Env {
         nats,
         js,
@@ -252,7 +252,7 @@ on_both_databases!(
 
 #[tokio::test]
 async fn purge_removes_only_old_published_rows() {
-    let env = env(TestDb::sqlite().await).await;
+    let env = env(test_db(DbKind::Sqlite).await).await;
     for n in 0..3 {
         enqueue(&env.db, event(n)).await.unwrap();
     }

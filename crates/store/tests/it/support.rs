@@ -1,40 +1,22 @@
-//! Test databases for both backends, migrated with the outbox and inbox migrations.
+//! The outbox and inbox migrations on a testkit [`TestDb`], as a service would apply them.
 
+use penny_testkit::{DbKind, TestDb};
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
-/// A database a test owns; dropping it removes it.
-pub enum TestDb {
-    Sqlite(penny_testkit::TempSqlite),
-    Postgres(penny_testkit::PgDatabase),
+/// A fresh database of `kind`; the test fails when it cannot have one.
+pub async fn test_db(kind: DbKind) -> TestDb {
+    TestDb::new(kind)
+        .await
+        .unwrap_or_else(|e| panic!("a {kind} test database: {e:#}"))
 }
 
-impl TestDb {
-    pub async fn sqlite() -> Self {
-        Self::Sqlite(penny_testkit::TempSqlite::new().expect("temp dir"))
-    }
-
-    pub async fn postgres() -> Self {
-        Self::Postgres(
-            penny_testkit::TestPostgres::database()
-                .await
-                .expect("PostgreSQL test database"),
-        )
-    }
-
-    pub fn url(&self) -> &str {
-        match self {
-            Self::Sqlite(db) => db.url(),
-            Self::Postgres(db) => db.url(),
-        }
-    }
-
-    /// Connects with `penny_store::connect` and applies the outbox and inbox migrations.
-    pub async fn migrated(&self) -> DatabaseConnection {
-        let db = penny_store::connect(self.url()).await.expect("connects");
-        Migrator::up(&db, None).await.expect("migrates");
-        db
-    }
+/// Connects to `test_db` with `penny_store::connect` and applies the outbox and inbox
+/// migrations.
+pub async fn migrated(test_db: &TestDb) -> DatabaseConnection {
+    let db = penny_store::connect(test_db.url()).await.expect("connects");
+    Migrator::up(&db, None).await.expect("migrates");
+    db
 }
 
 /// A service migrator holding the outbox and inbox migrations, as a service would include them.

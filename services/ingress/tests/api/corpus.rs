@@ -42,8 +42,8 @@ impl Case {
 
 async fn run(app: &TestApp, cases: Vec<Case>) {
     let before = app.stream_messages().await;
-    let key = app.current_key().await;
-    let coordinates = [&key["x"], &key["y"]].map(|c| c.as_str().unwrap_or("?").to_owned());
+    let key = app.control.current_key().await.expect("current key");
+    let coordinates = [key.x, key.y];
     let mut failures = Vec::new();
     for case in &cases {
         let mut req = app
@@ -112,17 +112,17 @@ async fn every_bad_input_is_rejected_with_its_reason_and_nothing_is_published() 
 
     let good = app.sign(&body).await;
     assert_eq!(good.kid, kid);
-    let key = app.current_key().await;
+    let key = app.control.current_key().await.expect("current key");
     let public_point = {
         use base64::Engine as _;
-        let d = |s: &Value| {
+        let d = |s: &str| {
             base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(s.as_str().expect("coordinate"))
+                .decode(s)
                 .expect("b64")
         };
         let mut p = vec![4u8];
-        p.extend(d(&key["x"]));
-        p.extend(d(&key["y"]));
+        p.extend(d(&key.x));
+        p.extend(d(&key.y));
         p
     };
     let parts: Vec<String> = good.token.split('.').map(str::to_owned).collect();
@@ -423,8 +423,15 @@ async fn tokens_with_bad_claims_are_rejected() {
         let app = &app;
         let body = body.clone();
         async move {
-            app.sign_request(json!({ "body": body, "claims": claims }))
+            let request = SignRequest {
+                body,
+                claims: Some(claims),
+                ..SignRequest::default()
+            };
+            app.control
+                .sign_with(&request)
                 .await
+                .expect("the sandbox signs")
                 .token
         }
     };

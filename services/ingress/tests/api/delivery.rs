@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use penny_plaid::{
+    LinkTokenCreateRequest, PlaidClient, PlaidClientConfig, PublicToken, VerificationStatus,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -10,48 +13,29 @@ use crate::helpers::*;
 #[tokio::test]
 async fn a_webhook_fired_by_the_sandbox_lands_once_with_the_same_bytes() {
     let app = spawn_app().await;
-    let link = app
-        .plaid(
-            "/link/token/create",
-            json!({
-                "client_name": "penny test",
-                "language": "en",
-                "country_codes": ["US"],
-                "user": { "client_user_id": "user-1" },
-                "products": ["auth"],
-                "auth": { "automated_microdeposits_enabled": true },
-                "webhook": app.webhook_url,
-            }),
-        )
-        .await;
-    let completed: Value = app
-        .http
-        .post(app.sandbox_url("/__sandbox/link/complete"))
-        .json(&json!({ "link_token": link["link_token"] }))
-        .send()
+    let plaid = PlaidClient::new(PlaidClientConfig::from_args(&app.sandbox.plaid_args()))
+        .expect("Plaid client");
+    let request =
+        LinkTokenCreateRequest::automated_microdeposits("penny test", "user-1", &app.webhook_url);
+    let link = plaid.link_token_create(&request).await.expect("link token");
+    let completed = app
+        .control
+        .complete_link(link.link_token.expose())
         .await
-        .expect("link complete")
-        .json()
+        .expect("link complete");
+    let exchanged = plaid
+        .item_public_token_exchange(&PublicToken::new(completed.public_token))
         .await
-        .expect("link complete json");
-    let exchanged = app
-        .plaid(
-            "/item/public_token/exchange",
-            json!({ "public_token": completed["public_token"] }),
+        .expect("exchange");
+    let item_id = exchanged.item_id;
+    plaid
+        .sandbox_item_set_verification_status(
+            &exchanged.access_token,
+            &completed.accounts[0].id,
+            &VerificationStatus::AutomaticallyVerified,
         )
-        .await;
-    let access_token = exchanged["access_token"].clone();
-    let item_id = exchanged["item_id"].as_str().expect("item_id").to_owned();
-    let account_id = completed["accounts"][0]["id"].clone();
-    app.plaid(
-        "/sandbox/item/set_verification_status",
-        json!({
-            "access_token": access_token,
-            "account_id": account_id,
-            "verification_status": "automatically_verified",
-        }),
-    )
-    .await;
+        .await
+        .expect("verified at Plaid");
 
     let subject = "plaid.webhook.AUTH.AUTOMATICALLY_VERIFIED";
     penny_testkit::poll_until(Duration::from_secs(10), || async {
@@ -62,27 +46,17 @@ async fn a_webhook_fired_by_the_sandbox_lands_once_with_the_same_bytes() {
     let msg = app.last_on(subject).await;
     // The sandbox logs the attempt once our 200 reached it.
     let entry = penny_testkit::poll_until(Duration::from_secs(5), || async {
-        let log: Value = app
-            .http
-            .get(app.sandbox_url("/__sandbox/webhooks"))
-            .send()
-            .await
-            .ok()?
-            .json()
+        let attempts = app
+            .control
+            .webhook_attempts("AUTOMATICALLY_VERIFIED")
             .await
             .ok()?;
-        let attempts = log.get("attempts").unwrap_or(&log).as_array()?.clone();
-        attempts
-            .into_iter()
-            .find(|e| e["webhook_code"] == "AUTOMATICALLY_VERIFIED")
+        attempts.into_iter().next()
     })
     .await
     .expect("delivery logged");
-    assert_eq!(entry["status"], 200, "{entry}");
-    assert_eq!(
-        msg.payload.as_ref(),
-        entry["body"].as_str().expect("body").as_bytes()
-    );
+    assert_eq!(entry.status, Some(200), "{entry:?}");
+    assert_eq!(msg.payload.as_ref(), entry.body.as_bytes());
     let parsed: Value = serde_json::from_slice(&msg.payload).expect("json payload");
     assert_eq!(parsed["item_id"], item_id.as_str());
     let headers = msg.headers;

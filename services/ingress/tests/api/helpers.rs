@@ -1,5 +1,6 @@
 //! `spawn_app()`: a real nats-server, the real sandbox and the ingress on port 0, plus typed
-//! helpers to sign webhooks at the sandbox, post them and inspect the stream.
+//! helpers to sign webhooks at the sandbox (its typed control client), post them and inspect
+//! the stream.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use penny_config::NatsArgs;
 use penny_ingress::{App, Config, IngressArgs, Metrics};
-use penny_testkit::{NatsServer, SandboxServer};
+use penny_testkit::{NatsServer, SandboxControl, SandboxServer, Signed};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -20,6 +21,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+pub use penny_testkit::{EndpointFault, ForcedError, SignRequest};
 
 pub const STREAM: &str = "PLAID_WEBHOOKS";
 pub const KEY_GET: &str = "/webhook_verification_key/get";
@@ -30,6 +33,8 @@ pub struct TestApp {
     pub webhook_url: String,
     pub nats: NatsServer,
     pub sandbox: SandboxServer,
+    /// The sandbox's control API.
+    pub control: SandboxControl,
     pub metrics: Arc<Metrics>,
     pub http: reqwest::Client,
     pub js: jetstream::Context,
@@ -77,6 +82,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         webhook_url: format!("{base}/webhooks/plaid"),
         base,
         nats,
+        control: sandbox.control(),
         sandbox,
         metrics,
         http: reqwest::Client::new(),
@@ -86,46 +92,23 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     }
 }
 
-/// What the sandbox's sign endpoint returns.
-#[derive(Debug, Clone)]
-pub struct Signed {
-    pub token: String,
-    pub kid: String,
-}
-
 impl TestApp {
-    pub fn sandbox_url(&self, path: &str) -> String {
-        format!("{}{path}", self.sandbox.base_url())
-    }
-
-    /// `POST /__sandbox/webhooks/sign` with a raw request.
-    pub async fn sign_request(&self, request: Value) -> Signed {
-        let resp = self
-            .http
-            .post(self.sandbox_url("/__sandbox/webhooks/sign"))
-            .json(&request)
-            .send()
-            .await
-            .expect("sign request");
-        assert_eq!(resp.status(), StatusCode::OK, "sandbox sign endpoint");
-        let v: Value = resp.json().await.expect("sign json");
-        Signed {
-            token: v["plaid_verification"]
-                .as_str()
-                .expect("plaid_verification")
-                .to_owned(),
-            kid: v["kid"].as_str().expect("kid").to_owned(),
-        }
-    }
-
     /// A `Plaid-Verification` for `body` signed by the sandbox's current key, `iat` now.
     pub async fn sign(&self, body: &str) -> Signed {
-        self.sign_request(json!({ "body": body })).await
+        self.control.sign(body).await.expect("the sandbox signs")
     }
 
     /// As [`sign`](Self::sign) with a chosen `iat`.
     pub async fn sign_at(&self, body: &str, iat: i64) -> Signed {
-        self.sign_request(json!({ "body": body, "iat": iat })).await
+        let request = SignRequest {
+            body: body.to_owned(),
+            iat: Some(iat),
+            ..SignRequest::default()
+        };
+        self.control
+            .sign_with(&request)
+            .await
+            .expect("the sandbox signs")
     }
 
     /// Posts `body` as Plaid does (JSON content type), with `token` as `Plaid-Verification`.
@@ -162,87 +145,28 @@ impl TestApp {
             .expect("a message on the subject")
     }
 
-    /// The sandbox's current signing key (JWK JSON).
-    pub async fn current_key(&self) -> Value {
-        let v: Value = self
-            .http
-            .get(self.sandbox_url("/__sandbox/keys"))
-            .send()
-            .await
-            .expect("keys")
-            .json()
-            .await
-            .expect("keys json");
-        v["keys"]
-            .as_array()
-            .expect("keys array")
-            .iter()
-            .rfind(|k| k["expired_at"].is_null())
-            .cloned()
-            .expect("a current key")
-    }
-
     /// Rotates the sandbox's signing key; returns (new kid, expired kid).
     pub async fn rotate(&self) -> (String, String) {
-        let v: Value = self
-            .http
-            .post(self.sandbox_url("/__sandbox/keys/rotate"))
-            .send()
-            .await
-            .expect("rotate")
-            .json()
-            .await
-            .expect("rotate json");
-        (
-            v["kid"].as_str().expect("kid").to_owned(),
-            v["expired_kid"].as_str().expect("expired_kid").to_owned(),
-        )
+        let rotation = self.control.rotate_key().await.expect("key rotation");
+        (rotation.kid, rotation.expired_kid)
     }
 
     /// How many times the sandbox served `path` since the last reset.
     pub async fn sandbox_calls(&self, path: &str) -> u64 {
-        let v: Value = self
-            .http
-            .get(self.sandbox_url("/__sandbox/stats"))
-            .send()
+        self.control
+            .stats()
             .await
             .expect("stats")
-            .json()
-            .await
-            .expect("stats json");
-        v["endpoints"][path]["calls"].as_u64().unwrap_or(0)
+            .endpoint(path)
+            .calls
     }
 
-    pub async fn reset_sandbox_stats(&self) {
-        let resp = self
-            .http
-            .delete(self.sandbox_url("/__sandbox/stats"))
-            .send()
+    /// Adds a sandbox fault.
+    pub async fn fault(&self, fault: EndpointFault) {
+        self.control
+            .add_fault(&fault)
             .await
-            .expect("reset stats");
-        assert!(resp.status().is_success());
-    }
-
-    /// Adds a sandbox fault (`POST /__sandbox/faults`).
-    pub async fn fault(&self, fault: Value) {
-        let resp = self
-            .http
-            .post(self.sandbox_url("/__sandbox/faults"))
-            .json(&fault)
-            .send()
-            .await
-            .expect("fault");
-        assert!(resp.status().is_success(), "fault accepted: {fault}");
-    }
-
-    pub async fn clear_faults(&self) {
-        let resp = self
-            .http
-            .delete(self.sandbox_url("/__sandbox/faults"))
-            .send()
-            .await
-            .expect("clear faults");
-        assert!(resp.status().is_success());
+            .unwrap_or_else(|e| panic!("fault {fault:?} refused: {e:#}"));
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, String) {
@@ -268,23 +192,6 @@ impl TestApp {
         tcp.write_all(head.as_bytes()).await.expect("head");
         tcp.write_all(body_start).await.expect("body start");
         tcp
-    }
-
-    /// Calls a Plaid endpoint of the sandbox with the sandbox credentials.
-    pub async fn plaid(&self, path: &str, mut body: Value) -> Value {
-        body["client_id"] = json!(self.sandbox.client_id());
-        body["secret"] = json!(self.sandbox.secret());
-        let resp = self
-            .http
-            .post(self.sandbox_url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("plaid call");
-        let status = resp.status();
-        let v: Value = resp.json().await.expect("plaid json");
-        assert!(status.is_success(), "{path} failed: {v}");
-        v
     }
 }
 

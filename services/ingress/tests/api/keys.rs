@@ -8,7 +8,6 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 use penny_ingress::{KeyFetchOutcome, Rejection};
 use reqwest::StatusCode;
-use serde_json::json;
 
 use crate::helpers::*;
 
@@ -16,9 +15,9 @@ use crate::helpers::*;
 async fn many_concurrent_requests_with_a_new_kid_cause_one_key_fetch() {
     let app = Arc::new(spawn_app().await);
     // Slow key fetches keep the flight open while every request arrives.
-    app.fault(json!({ "endpoint": KEY_GET, "latency_ms": 300 }))
+    app.fault(EndpointFault::latency(KEY_GET, Duration::from_millis(300)))
         .await;
-    app.reset_sandbox_stats().await;
+    app.control.reset_stats().await.expect("stats reset");
     let mut signed = Vec::new();
     for i in 0..64 {
         let body = auth_body(&format!("item-sf-{i}"));
@@ -63,7 +62,7 @@ async fn repeated_unknown_kids_are_fetched_once_each() {
         })
         .await,
     );
-    app.reset_sandbox_stats().await;
+    app.control.reset_stats().await.expect("stats reset");
     let mine = own_p256();
     let body = auth_body("item-neg");
     let kids: Vec<String> = (0..20).map(|_| uuid::Uuid::new_v4().to_string()).collect();
@@ -112,7 +111,7 @@ async fn a_flood_of_random_kids_causes_a_bounded_number_of_fetches() {
     // Cache the current key, so each flight also refreshes it (the worst case).
     let (status, _) = app.deliver(&auth_body("item-flood")).await;
     assert_eq!(status, StatusCode::OK);
-    app.reset_sandbox_stats().await;
+    app.control.reset_stats().await.expect("stats reset");
     let started = std::time::Instant::now();
     let mine = own_p256();
     let body = auth_body("item-flood-2");
@@ -229,8 +228,11 @@ async fn an_old_kid_is_rejected_only_when_presented() {
 #[tokio::test]
 async fn plaid_failing_to_serve_the_key_is_a_503_not_a_401() {
     let app = spawn_app().await;
-    app.fault(json!({ "endpoint": KEY_GET, "error": "INTERNAL_SERVER_ERROR" }))
-        .await;
+    app.fault(EndpointFault::error(
+        KEY_GET,
+        ForcedError::InternalServerError,
+    ))
+    .await;
     let body = auth_body("item-5xx");
     let (status, reply) = app.deliver(&body).await;
     assert_eq!(
@@ -238,14 +240,14 @@ async fn plaid_failing_to_serve_the_key_is_a_503_not_a_401() {
         (StatusCode::SERVICE_UNAVAILABLE, "key_fetch_unavailable")
     );
     assert_eq!(app.stream_messages().await, 0);
-    app.clear_faults().await;
+    app.control.clear_faults().await.expect("faults cleared");
     // Not negatively cached: the retry succeeds.
     let (status, reply) = app.deliver(&body).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
 
     // A key fetch slower than the bound is a 503 too.
     app.rotate().await;
-    app.fault(json!({ "endpoint": KEY_GET, "latency_ms": 5000 }))
+    app.fault(EndpointFault::latency(KEY_GET, Duration::from_millis(5000)))
         .await;
     let (status, reply) = app.deliver(&auth_body("item-slow")).await;
     assert_eq!(

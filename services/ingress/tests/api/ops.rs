@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::json;
 use tokio::io::AsyncWriteExt as _;
 
 use crate::helpers::*;
@@ -106,7 +105,7 @@ async fn over_the_in_flight_limit_requests_are_shed_with_503() {
         .await,
     );
     // Slow key fetch: the first requests hold their slots while the rest arrive.
-    app.fault(json!({ "endpoint": KEY_GET, "latency_ms": 500 }))
+    app.fault(EndpointFault::latency(KEY_GET, Duration::from_millis(500)))
         .await;
     let mut signed = Vec::new();
     for i in 0..20 {
@@ -194,7 +193,7 @@ async fn a_body_that_stops_arriving_is_408_and_frees_its_slot() {
 async fn shutdown_lets_in_flight_requests_finish() {
     let mut app = spawn_app().await;
     // Requests stay in flight on a slow key fetch while shutdown starts.
-    app.fault(json!({ "endpoint": KEY_GET, "latency_ms": 700 }))
+    app.fault(EndpointFault::latency(KEY_GET, Duration::from_millis(700)))
         .await;
     let mut handles = Vec::new();
     for i in 0..8 {

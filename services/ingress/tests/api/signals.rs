@@ -5,7 +5,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::json;
 
 use crate::binary::IngressBinary;
 use crate::helpers::*;
@@ -19,7 +18,7 @@ async fn sigterm_finishes_in_flight_publishes_and_exits_0() {
     let http = reqwest::Client::new();
 
     // Requests stay in flight on a slow key fetch while SIGTERM arrives.
-    app.fault(json!({ "endpoint": KEY_GET, "latency_ms": 1000 }))
+    app.fault(EndpointFault::latency(KEY_GET, Duration::from_millis(1000)))
         .await;
     let mut handles = Vec::new();
     for i in 0..6 {

@@ -29,7 +29,7 @@ pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9091";
 /// The default webhook URL given to Plaid: a local ingress.
 pub const DEFAULT_WEBHOOK_URL: &str = "http://127.0.0.1:8080/webhooks/plaid";
 
-pub use sections::{ConsumerArgs, RateLimitArgs};
+pub use sections::{ConsumerArgs, PromptConsumerArgs, RateLimitArgs};
 
 /// INSECURE development encryption key (32 bytes of public, printable text). Used only with
 /// `--insecure-dev-key` or the sandbox environment, when no key is configured.
@@ -117,9 +117,13 @@ pub struct Config {
     #[arg(long, env = "PENNY_VERIFICATION_CLIENT_NAME", default_value = "penny")]
     pub client_name: String,
 
-    /// The webhook consumer.
+    /// The webhook consumer for webhooks that call `/auth/get` under the shared budget.
     #[command(flatten)]
     pub consumer: ConsumerArgs,
+
+    /// The webhook consumer for webhooks that need no Plaid call.
+    #[command(flatten)]
+    pub prompt_consumer: PromptConsumerArgs,
 
     /// Two identical webhook bodies received within this long of each other are one webhook
     /// (Plaid retries for up to 24 h); received further apart, the later one is processed

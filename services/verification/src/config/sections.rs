@@ -6,11 +6,29 @@ use clap::Args;
 use penny_config::parse_duration;
 
 penny_bus::consumer_args! {
-    /// The webhook consumer (`PENNY_VERIFICATION_CONSUMER_*`).
+    /// The webhook consumer for webhooks that call `/auth/get` (`AUTOMATICALLY_VERIFIED`,
+    /// `DEFAULT_UPDATE`, `SMS_MICRODEPOSITS_VERIFICATION`): `PENNY_VERIFICATION_CONSUMER_*`.
+    /// When the budget is spent they are handed back with a delay (their turn), so its unacked
+    /// limit is high and its retry cap long: thousands may wait their turn at once.
     pub struct ConsumerArgs;
     env_prefix = "PENNY_VERIFICATION";
+    flag_prefix = "consumer";
     default_name = "verification";
     default_concurrency = 8;
+    default_max_ack_pending = 50000;
+    default_retry_cap = "15m";
+}
+
+penny_bus::consumer_args! {
+    /// The webhook consumer for every other AUTH and ITEM webhook (expiries, login required,
+    /// ...): `PENNY_VERIFICATION_PROMPT_CONSUMER_*`. It never waits behind the budget.
+    pub struct PromptConsumerArgs;
+    env_prefix = "PENNY_VERIFICATION_PROMPT";
+    flag_prefix = "prompt-consumer";
+    default_name = "verification-prompt";
+    default_concurrency = 8;
+    default_max_ack_pending = 1000;
+    default_retry_cap = "5m";
 }
 
 /// penny's share of Plaid's `/auth/get` limits, enforced across all replicas together.

@@ -1,7 +1,15 @@
-//! The webhook consumer: one durable JetStream pull consumer on `plaid.webhook.AUTH.>` and
-//! `plaid.webhook.ITEM.>`, shared by all replicas. [`WebhookHandler::handle`] is one step
-//! (tests call it directly); `penny_bus::run_consumer_with` is the loop, acking only after the
-//! handler returns [`Outcome::Ack`], i.e. after the transaction committed.
+//! The webhook consumers, two durable JetStream pull consumers shared by all replicas:
+//!
+//! - the *numbers* consumer on the webhooks that call `/auth/get` ([`numbers_subjects`]): it
+//!   spends the shared Plaid budget, and when the budget is spent it hands each webhook back with
+//!   its turn (see `penny_bus::kv::RateLimiter::acquire_or_queue`);
+//! - the *prompt* consumer on every other AUTH and ITEM webhook ([`filter_subjects`]): an
+//!   expiry or a login-required is never stuck behind thousands of verifications waiting for
+//!   budget.
+//!
+//! [`WebhookHandler::handle`] is one step (tests call it directly); `penny_bus::run_consumer` is
+//! the loop, acking only after the handler returns [`Outcome::Ack`], i.e. after the transaction
+//! committed.
 //!
 //! Outcomes:
 //! - applied, ignored by the state machine, unhandled code, or already processed (the same
@@ -17,23 +25,36 @@
 
 pub mod route;
 
-use std::time::Duration;
-
 use chrono::{DateTime, SubsecRound as _, Utc};
 use penny_bus::{Delivery, Handler, Outcome};
 use penny_plaid::webhook::Webhook;
-use rand::Rng as _;
 use sha2::{Digest, Sha256};
 
 use crate::verifier::{ChangeRequest, Verifier, VerifierError, WebhookRef};
 use route::Route;
 
-/// Subjects the consumer receives.
+/// Subjects the prompt consumer receives: every ITEM webhook and the AUTH codes that need no
+/// Plaid call. (A JetStream filter cannot say "AUTH except these", so the AUTH codes are
+/// listed: an AUTH code penny does not know yet is consumed by neither and stays in the stream,
+/// where a replay reaches it once penny knows it.)
 pub fn filter_subjects() -> Vec<String> {
     vec![
-        penny_bus::webhook_type_filter("AUTH"),
         penny_bus::webhook_type_filter("ITEM"),
+        penny_bus::webhook_subject("AUTH", "VERIFICATION_EXPIRED"),
     ]
+}
+
+/// Subjects of webhooks that call `/auth/get`, handled by the numbers consumer under the shared
+/// budget, so that no other webhook ever waits behind them.
+pub fn numbers_subjects() -> Vec<String> {
+    [
+        "AUTOMATICALLY_VERIFIED",
+        "DEFAULT_UPDATE",
+        "SMS_MICRODEPOSITS_VERIFICATION",
+    ]
+    .into_iter()
+    .map(|code| penny_bus::webhook_subject("AUTH", code))
+    .collect()
 }
 
 /// The dedupe key of a webhook: the SHA-256 of its body, as ingress computes its `Nats-Msg-Id`.
@@ -56,7 +77,7 @@ pub fn received_at(delivery: &Delivery) -> DateTime<Utc> {
         .trunc_subsecs(6)
 }
 
-/// Handles AUTH and ITEM webhooks.
+/// Handles AUTH and ITEM webhooks (both consumers run the same step on their subjects).
 #[derive(Clone, Debug)]
 pub struct WebhookHandler {
     verifier: Verifier,
@@ -102,23 +123,6 @@ impl WebhookHandler {
         let stream_sequence =
             (delivery.stream_sequence() > 0).then_some(delivery.stream_sequence());
         let received_at = received_at(delivery);
-        match self
-            .verifier
-            .duplicate_of(&key, stream_sequence, received_at)
-            .await
-        {
-            Ok(Some(first)) => {
-                tracing::info!(
-                    dedupe_key = %key,
-                    first_seq = first.stream_sequence,
-                    first_received_at = %first.received_at,
-                    "duplicate webhook: already processed"
-                );
-                return Outcome::Ack;
-            }
-            Ok(None) => {}
-            Err(e) => return Outcome::retry(format!("reading the webhook log: {e:#}")),
-        }
         let webhook = match Webhook::parse(body) {
             Ok(w) => w,
             Err(e) => return Outcome::park(e.to_string()),
@@ -149,7 +153,7 @@ impl WebhookHandler {
                     .record_unhandled(&webhook_ref, webhook.item_id.as_deref(), reason)
                     .await
                 {
-                    Ok(()) => Outcome::Ack,
+                    Ok(()) | Err(VerifierError::Duplicate) => Outcome::Ack,
                     Err(e) => Outcome::retry(format!("recording the webhook: {e:#}")),
                 }
             }
@@ -208,13 +212,12 @@ pub fn outcome_of(error: VerifierError) -> Outcome {
                 Outcome::park(format!("Plaid {call}: {source}"))
             }
         }
-        VerifierError::RateLimited { retry_after } => {
-            let delay = retry_after + rate_limit_jitter(retry_after);
-            Outcome::retry_after(
-                delay,
-                format!("Plaid rate-limit budget spent; next unit in {retry_after:?}"),
-            )
-        }
+        // The wait is the webhook's turn among the waiters (spaced by the limiter): exactly
+        // then, not earlier and not jittered, or it would find its unit taken.
+        VerifierError::RateLimited { retry_after } => Outcome::retry_after(
+            retry_after,
+            format!("Plaid rate-limit budget spent; my turn in {retry_after:?}"),
+        ),
         e @ (VerifierError::Conflict | VerifierError::ExchangeInProgress) => {
             Outcome::retry(e.to_string())
         }
@@ -228,47 +231,22 @@ pub fn outcome_of(error: VerifierError) -> Outcome {
     }
 }
 
-/// Up to a tenth of `wait` (between 50 ms and 1 s) of random extra delay: the messages that
-/// found the budget spent come back spread out rather than all at the slot boundary.
-fn rate_limit_jitter(wait: Duration) -> Duration {
-    let ceiling = (wait / 10).clamp(Duration::from_millis(50), Duration::from_secs(1));
-    let millis = u64::try_from(ceiling.as_millis()).unwrap_or(1000);
-    Duration::from_millis(rand::rng().random_range(0..=millis))
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
-    fn a_spent_budget_retries_after_the_wait_plus_a_little_jitter() {
-        let wait = Duration::from_secs(40);
-        for _ in 0..50 {
+    fn a_spent_budget_comes_back_exactly_at_its_turn() {
+        for wait in [Duration::from_millis(100), Duration::from_secs(40)] {
             let outcome = outcome_of(VerifierError::RateLimited { retry_after: wait });
             let Outcome::RetryAfter { delay, reason } = outcome else {
                 panic!("{outcome:?}");
             };
-            assert!(
-                delay >= wait && delay <= wait + Duration::from_secs(1),
-                "{delay:?}"
-            );
+            assert_eq!(delay, wait);
             assert!(reason.contains("rate-limit"), "{reason}");
         }
-        let short = Duration::from_millis(100);
-        let delays: std::collections::HashSet<Duration> = (0..50)
-            .map(
-                |_| match outcome_of(VerifierError::RateLimited { retry_after: short }) {
-                    Outcome::RetryAfter { delay, .. } => delay,
-                    other => panic!("{other:?}"),
-                },
-            )
-            .collect();
-        assert!(
-            delays
-                .iter()
-                .all(|d| *d >= short && *d <= short + Duration::from_millis(50))
-        );
-        assert!(delays.len() > 1, "jittered");
     }
 
     #[test]

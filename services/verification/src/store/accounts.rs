@@ -1,13 +1,11 @@
 //! Reading and changing accounts (and their numbers).
 
-use std::collections::HashSet;
-
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{CaseStatement, Condition, Expr, ExprTrait as _, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::entities::{account, account_numbers};
@@ -16,8 +14,10 @@ use crate::domain::{AccountState, Verification};
 
 /// An account row together with whether its numbers are stored: everything the state machine
 /// and the API need.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
 pub struct AccountRecord {
+    /// The row.
+    #[sea_orm(nested)]
     pub row: account::Model,
     /// Numbers are stored for it.
     pub has_numbers: bool,
@@ -48,31 +48,35 @@ pub struct NewAccount {
     pub verification: Verification,
 }
 
-async fn with_numbers_flag(
+/// Accounts selected by `filter`, each with whether its numbers are stored: one query (an
+/// `EXISTS` on `account_numbers` per row), ordered by `order`.
+async fn select_with_numbers_flag(
     db: &impl ConnectionTrait,
-    rows: Vec<account::Model>,
+    filter: sea_orm::sea_query::SimpleExpr,
+    order: &[account::Column],
+    what: &'static str,
 ) -> anyhow::Result<Vec<AccountRecord>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
+    let has_numbers = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(account_numbers::Entity)
+            .and_where(
+                Expr::col((account_numbers::Entity, account_numbers::Column::AccountId))
+                    .equals((account::Entity, account::Column::AccountId)),
+            )
+            .to_owned(),
+    );
+    let mut select = account::Entity::find()
+        .filter(filter)
+        .column_as(has_numbers, "has_numbers");
+    for column in order {
+        select = select.order_by_asc(*column);
     }
-    let ids: Vec<String> = rows.iter().map(|r| r.account_id.clone()).collect();
-    let with: HashSet<String> = account_numbers::Entity::find()
-        .select_only()
-        .column(account_numbers::Column::AccountId)
-        .filter(account_numbers::Column::AccountId.is_in(ids))
-        .into_tuple::<String>()
+    select
+        .into_model::<AccountRecord>()
         .all(db)
         .await
-        .context("reading which accounts have numbers")?
-        .into_iter()
-        .collect();
-    Ok(rows
-        .into_iter()
-        .map(|row| AccountRecord {
-            has_numbers: with.contains(&row.account_id),
-            row,
-        })
-        .collect())
+        .context(what)
 }
 
 /// One account, if it exists.
@@ -80,14 +84,15 @@ pub async fn find(
     db: &impl ConnectionTrait,
     account_id: &str,
 ) -> anyhow::Result<Option<AccountRecord>> {
-    let row = account::Entity::find_by_id(account_id.to_owned())
-        .one(db)
-        .await
-        .context("reading an account")?;
-    Ok(with_numbers_flag(db, row.into_iter().collect())
-        .await?
-        .into_iter()
-        .next())
+    Ok(select_with_numbers_flag(
+        db,
+        account::Column::AccountId.eq(account_id),
+        &[],
+        "reading an account",
+    )
+    .await?
+    .into_iter()
+    .next())
 }
 
 /// The accounts of an Item, ordered by id.
@@ -95,13 +100,30 @@ pub async fn of_item(
     db: &impl ConnectionTrait,
     item_id: &str,
 ) -> anyhow::Result<Vec<AccountRecord>> {
-    let rows = account::Entity::find()
-        .filter(account::Column::ItemId.eq(item_id))
-        .order_by_asc(account::Column::AccountId)
-        .all(db)
-        .await
-        .context("reading an Item's accounts")?;
-    with_numbers_flag(db, rows).await
+    select_with_numbers_flag(
+        db,
+        account::Column::ItemId.eq(item_id),
+        &[account::Column::AccountId],
+        "reading an Item's accounts",
+    )
+    .await
+}
+
+/// The accounts of every Item of `item_ids`, ordered by Item and account id: one query.
+pub async fn of_items(
+    db: &impl ConnectionTrait,
+    item_ids: &[&str],
+) -> anyhow::Result<Vec<AccountRecord>> {
+    if item_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    select_with_numbers_flag(
+        db,
+        account::Column::ItemId.is_in(item_ids.iter().copied()),
+        &[account::Column::ItemId, account::Column::AccountId],
+        "reading Items' accounts",
+    )
+    .await
 }
 
 /// A user's accounts, oldest link first.
@@ -109,14 +131,13 @@ pub async fn of_user(
     db: &impl ConnectionTrait,
     user_id: &str,
 ) -> anyhow::Result<Vec<AccountRecord>> {
-    let rows = account::Entity::find()
-        .filter(account::Column::UserId.eq(user_id))
-        .order_by_asc(account::Column::LinkedAt)
-        .order_by_asc(account::Column::AccountId)
-        .all(db)
-        .await
-        .context("reading a user's accounts")?;
-    with_numbers_flag(db, rows).await
+    select_with_numbers_flag(
+        db,
+        account::Column::UserId.eq(user_id),
+        &[account::Column::LinkedAt, account::Column::AccountId],
+        "reading a user's accounts",
+    )
+    .await
 }
 
 /// Inserts the accounts of a freshly exchanged Item.
@@ -278,4 +299,119 @@ pub async fn count_by_status(
         }
     }
     Ok(counts)
+}
+
+/// One account's new state, for [`update_states`].
+#[derive(Clone, Debug)]
+pub struct StateChange<'a> {
+    /// The account as read in this transaction (its version is checked).
+    pub current: &'a AccountRecord,
+    /// The state to write.
+    pub next: AccountState,
+    /// Plaid's raw `verification_status` to store, if any.
+    pub plaid_status: Option<&'a str>,
+}
+
+/// Writes every change in one statement (a `CASE` per column), each guarded by its version;
+/// `false` when any row had changed meanwhile (the caller rolls back and retries).
+pub async fn update_states(
+    db: &impl ConnectionTrait,
+    changes: &[StateChange<'_>],
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    if changes.is_empty() {
+        return Ok(true);
+    }
+    let id = || Expr::col(account::Column::AccountId);
+    let mut verification = CaseStatement::new();
+    let mut login_required = CaseStatement::new();
+    let mut status_changed_at = CaseStatement::new();
+    let mut plaid_status = CaseStatement::new();
+    let mut guard = Condition::any();
+    for change in changes {
+        let row = &change.current.row;
+        let is = || id().eq(row.account_id.as_str());
+        verification = verification.case(is(), Expr::value(change.next.verification.as_str()));
+        login_required = login_required.case(is(), Expr::value(change.next.login_required));
+        if change.current.state()?.status() != change.next.status() {
+            status_changed_at = status_changed_at.case(is(), Expr::value(now));
+        }
+        if let Some(status) = change.plaid_status {
+            plaid_status = plaid_status.case(is(), Expr::value(status.to_owned()));
+        }
+        guard = guard.add(
+            Condition::all()
+                .add(is())
+                .add(account::Column::Version.eq(row.version)),
+        );
+    }
+    let keep = |column: account::Column| Expr::col(column);
+    let result = account::Entity::update_many()
+        .col_expr(
+            account::Column::Verification,
+            verification
+                .finally(keep(account::Column::Verification))
+                .into(),
+        )
+        .col_expr(
+            account::Column::LoginRequired,
+            login_required
+                .finally(keep(account::Column::LoginRequired))
+                .into(),
+        )
+        .col_expr(
+            account::Column::StatusChangedAt,
+            status_changed_at
+                .finally(keep(account::Column::StatusChangedAt))
+                .into(),
+        )
+        .col_expr(
+            account::Column::PlaidVerificationStatus,
+            plaid_status
+                .finally(keep(account::Column::PlaidVerificationStatus))
+                .into(),
+        )
+        .col_expr(
+            account::Column::Version,
+            Expr::col(account::Column::Version).add(1),
+        )
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(guard)
+        .exec(db)
+        .await
+        .context("updating accounts' states")?;
+    Ok(result.rows_affected == changes.len() as u64)
+}
+
+/// Stores (or replaces) the sealed numbers of several accounts: one delete and one insert.
+pub async fn put_numbers_many(
+    db: &impl ConnectionTrait,
+    numbers: Vec<(String, String, SealedNumbers)>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if numbers.is_empty() {
+        return Ok(());
+    }
+    account_numbers::Entity::delete_many()
+        .filter(account_numbers::Column::AccountId.is_in(numbers.iter().map(|(a, _, _)| a.clone())))
+        .exec(db)
+        .await
+        .context("replacing account numbers")?;
+    let rows =
+        numbers.into_iter().map(
+            |(account_id, item_id, sealed)| account_numbers::ActiveModel {
+                account_id: Set(account_id),
+                item_id: Set(item_id),
+                key_id: Set(sealed.key_id),
+                account_ct: Set(sealed.account_ct),
+                routing_ct: Set(sealed.routing_ct),
+                wire_routing_ct: Set(sealed.wire_routing_ct),
+                fetched_at: Set(now),
+            },
+        );
+    account_numbers::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await
+        .context("storing account numbers")?;
+    Ok(())
 }

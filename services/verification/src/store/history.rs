@@ -2,10 +2,7 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder,
-    Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
 
 use super::entities::status_history;
 use crate::domain::Status;
@@ -27,12 +24,24 @@ pub struct Transition<'a> {
     pub event_id: Option<&'a str>,
 }
 
-/// Appends a transition.
-pub async fn append(
+/// Appends several transitions in one statement.
+pub async fn append_many(
     db: &impl ConnectionTrait,
-    t: Transition<'_>,
+    transitions: &[Transition<'_>],
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    if transitions.is_empty() {
+        return Ok(());
+    }
+    let rows = transitions.iter().map(|t| row(t, now));
+    status_history::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await
+        .context("appending to the status history")?;
+    Ok(())
+}
+
+fn row(t: &Transition<'_>, now: DateTime<Utc>) -> status_history::ActiveModel {
     status_history::ActiveModel {
         id: NotSet,
         account_id: Set(t.account_id.to_owned()),
@@ -44,9 +53,18 @@ pub async fn append(
         event_id: Set(t.event_id.map(str::to_owned)),
         occurred_at: Set(now),
     }
-    .insert(db)
-    .await
-    .context("appending to the status history")?;
+}
+
+/// Appends a transition.
+pub async fn append(
+    db: &impl ConnectionTrait,
+    t: Transition<'_>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    status_history::Entity::insert(row(&t, now))
+        .exec_without_returning(db)
+        .await
+        .context("appending to the status history")?;
     Ok(())
 }
 

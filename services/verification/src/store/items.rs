@@ -5,10 +5,50 @@ use chrono::{DateTime, Utc};
 use penny_plaid::AccessToken;
 use penny_store::Sealed;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::LockType;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 
 use super::entities::item;
 use super::secrets::Secrets;
+
+/// The Items of `item_ids` that exist, in one query.
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    item_ids: &[&str],
+) -> anyhow::Result<Vec<item::Model>> {
+    if item_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    item::Entity::find()
+        .filter(item::Column::ItemId.is_in(item_ids.iter().copied()))
+        .all(db)
+        .await
+        .context("reading Items")
+}
+
+/// Locks the rows of `item_ids` for the rest of the transaction, in item-id order (so two
+/// transactions locking overlapping sets never deadlock): `SELECT … ORDER BY item_id FOR
+/// UPDATE` on PostgreSQL. On SQLite the write transaction already holds the database's one
+/// write lock, and the clause is left out.
+pub async fn lock_rows(txn: &impl ConnectionTrait, item_ids: &[&str]) -> anyhow::Result<()> {
+    if item_ids.is_empty() {
+        return Ok(());
+    }
+    item::Entity::find()
+        .select_only()
+        .column(item::Column::ItemId)
+        .filter(item::Column::ItemId.is_in(item_ids.iter().copied()))
+        .order_by_asc(item::Column::ItemId)
+        .lock(LockType::Update)
+        .into_tuple::<String>()
+        .all(txn)
+        .await
+        .context("locking Item rows")?;
+    Ok(())
+}
 
 /// One Item, if it exists.
 pub async fn find(db: &impl ConnectionTrait, item_id: &str) -> anyhow::Result<Option<item::Model>> {

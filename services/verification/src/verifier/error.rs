@@ -18,10 +18,7 @@ pub enum VerifierError {
     AccountNotFound(String),
     /// Numbers asked for an account that is not verified.
     #[error("account {account_id:?} is {status}: numbers are only available for verified accounts")]
-    NotVerified {
-        account_id: String,
-        status: Status,
-    },
+    NotVerified { account_id: String, status: Status },
     /// The account is verified but its numbers have not been fetched (yet).
     #[error("account {0:?} is verified but its numbers are not stored yet; call RefreshAccount")]
     NumbersMissing(String),

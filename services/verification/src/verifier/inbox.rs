@@ -99,13 +99,25 @@ impl Verifier {
     }
 
     /// Records a webhook this service does not act on (so a redelivery is recognised and the
-    /// log shows it arrived). A concurrent record of the same delivery counts as done.
+    /// log shows it arrived), unless it duplicates one already recorded
+    /// ([`VerifierError::Duplicate`]). A concurrent record of the same delivery counts as done.
     pub async fn record_unhandled(
         &self,
         webhook: &WebhookRef,
         item_id: Option<&str>,
         reason: String,
     ) -> Result<(), VerifierError> {
+        if self
+            .duplicate_of(
+                &webhook.dedupe_key,
+                webhook.stream_sequence,
+                webhook.received_at,
+            )
+            .await?
+            .is_some()
+        {
+            return Err(VerifierError::Duplicate);
+        }
         let entry = webhook.entry(item_id, WebhookOutcome::Unhandled, Some(reason));
         match inbox::record(&self.db, entry, store::now()).await {
             Ok(()) => Ok(()),

@@ -49,16 +49,13 @@ impl Verifier {
         let item = items::find(&self.db, &req.item_id)
             .await?
             .ok_or_else(|| VerifierError::ItemNotFound(req.item_id.clone()))?;
-        let targets = self.target_ids(&self.db, &req.item_id, &req.target).await?;
+        let targets = self.targets(&self.db, &req.item_id, &req.target).await?;
 
         // Plan outside the transaction, to know whether Plaid must be called first.
         let mut need_numbers = Vec::new();
-        for id in &targets {
-            let account = accounts::find(&self.db, id)
-                .await?
-                .ok_or_else(|| VerifierError::AccountNotFound(id.clone()))?;
+        for account in &targets {
             if transition(account.state()?, req.event).needs_numbers() {
-                need_numbers.push(id.clone());
+                need_numbers.push(account.row.account_id.clone());
             }
         }
         let fetched = if need_numbers.is_empty() {
@@ -96,30 +93,24 @@ impl Verifier {
             && req.webhook.is_some()
     }
 
-    async fn target_ids(
+    /// The accounts of the Item that `target` names, each read once (with its numbers flag).
+    async fn targets(
         &self,
         db: &impl sea_orm::ConnectionTrait,
         item_id: &str,
         target: &Target,
-    ) -> Result<Vec<String>, VerifierError> {
-        let of_item: Vec<String> = accounts::of_item(db, item_id)
-            .await?
-            .into_iter()
-            .map(|a| a.row.account_id)
-            .collect();
+    ) -> Result<Vec<accounts::AccountRecord>, VerifierError> {
+        let of_item = accounts::of_item(db, item_id).await?;
         match target {
             Target::AllOfItem => Ok(of_item),
-            Target::Account(id) => {
-                if of_item.contains(id) {
-                    Ok(vec![id.clone()])
-                } else {
-                    Err(VerifierError::AccountNotFound(id.clone()))
-                }
-            }
-            Target::Accounts(ids) => Ok(ids
-                .iter()
-                .filter(|id| of_item.contains(id))
-                .cloned()
+            Target::Account(id) => of_item
+                .into_iter()
+                .find(|a| &a.row.account_id == id)
+                .map(|a| vec![a])
+                .ok_or_else(|| VerifierError::AccountNotFound(id.clone())),
+            Target::Accounts(ids) => Ok(of_item
+                .into_iter()
+                .filter(|a| ids.contains(&a.row.account_id))
                 .collect()),
         }
     }
@@ -149,10 +140,8 @@ impl Verifier {
         let mut report = Report::default();
         let mut purge_token = false;
         let mut lock: Option<Option<chrono::DateTime<chrono::Utc>>> = None;
-        for id in self.target_ids(&txn, &item.item_id, &req.target).await? {
-            let current = accounts::find(&txn, &id)
-                .await?
-                .ok_or_else(|| VerifierError::AccountNotFound(id.clone()))?;
+        for current in self.targets(&txn, &item.item_id, &req.target).await? {
+            let id = current.row.account_id.clone();
             let before = current.state()?;
             let (next, effects) = match transition(before, req.event) {
                 Decision::Ignore(reason) => {

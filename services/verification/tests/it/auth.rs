@@ -82,9 +82,7 @@ async fn tokens_and_scopes_are_enforced_on(kind: DbKind) -> anyhow::Result<()> {
     assert_eq!(status.code(), Code::NotFound, "{status:?}");
 
     // Health is open.
-    let channel = tonic::transport::Channel::from_shared(format!("http://{}", app.grpc_addr))?
-        .connect()
-        .await?;
+    let channel = penny_testkit::grpc_channel(app.grpc_addr).await?;
     let health = tonic_health::pb::health_client::HealthClient::new(channel)
         .check(tonic_health::pb::HealthCheckRequest {
             service: "penny.v1.VerificationService".into(),
@@ -101,9 +99,7 @@ async fn tokens_and_scopes_are_enforced_on(kind: DbKind) -> anyhow::Result<()> {
         ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
         server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
     };
-    let channel = tonic::transport::Channel::from_shared(format!("http://{}", app.grpc_addr))?
-        .connect()
-        .await?;
+    let channel = penny_testkit::grpc_channel(app.grpc_addr).await?;
     let request = ServerReflectionRequest {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),

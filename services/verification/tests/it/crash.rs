@@ -13,10 +13,12 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::support::binary::{Binary, RunOptions};
 use crate::support::events::events_of;
-use crate::support::{DbKind, Stack, for_each_db, poll_events, spawn_on};
+use crate::support::{
+    DbKind, for_each_db, poll_events, spawn_on, start_stack, wait_webhooks_handled,
+};
 
 async fn crash_then_recover(kind: DbKind, point: &'static str) -> anyhow::Result<()> {
-    let stack = Stack::start(kind).await?;
+    let stack = start_stack(kind).await?;
     let logs = tempfile::tempdir()?;
     // Link with an in-process replica, then stop it: nobody consumes the webhook yet.
     let app = spawn_on(&stack, |_| {}).await?;
@@ -86,7 +88,7 @@ async fn crash_then_recover(kind: DbKind, point: &'static str) -> anyhow::Result
         &RunOptions::default(),
     )?;
     let events = poll_events(&js, &linked.account_id, "verified", 1).await?;
-    crate::support::wait_consumer_drained(&js, "verification").await?;
+    wait_webhooks_handled(&stack).await?;
     recovering.terminate(Duration::from_secs(15)).await?;
 
     assert_eq!(events.len(), 1);

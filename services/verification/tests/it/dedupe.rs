@@ -11,6 +11,7 @@ use penny_bus::{Delivery, Handler, Outcome};
 use penny_plaid::VerificationStatus;
 use penny_proto::v1 as pb;
 use penny_store::inbox as processed_webhook;
+use penny_testkit::WebhookFaults;
 use penny_verification::consumer::dedupe_key;
 use penny_verification::store::entities::status_history;
 use penny_verification::store::migrations::Migrator;
@@ -22,7 +23,8 @@ use sea_orm_migration::MigratorTrait;
 
 use crate::support::events::{events_of, publish_webhook_received, received_at_header};
 use crate::support::{
-    DbKind, Stack, TestDb, for_each_db, item_webhook, spawn_on, wait_consumer_drained,
+    DbKind, TestDb, app_config, for_each_db, item_webhook, spawn_on, start_stack,
+    wait_webhooks_handled,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -37,7 +39,7 @@ async fn an_identical_error_after_the_window_is_processed_again() -> anyhow::Res
 async fn an_identical_error_after_the_window_is_processed_again_on(
     kind: DbKind,
 ) -> anyhow::Result<()> {
-    let stack = Stack::start(kind).await?;
+    let stack = start_stack(kind).await?;
     let app = spawn_on(&stack, |c| c.dedupe_window = WINDOW).await?;
     let linked = app.link_account("user-recurring-error").await?;
     app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
@@ -66,7 +68,7 @@ async fn an_identical_error_after_the_window_is_processed_again_on(
 
     // The same bytes again within the window (a Plaid retry): ignored.
     publish_webhook_received(&js, &error, t0 + TimeDelta::minutes(30)).await?;
-    wait_consumer_drained(&js, "verification").await?;
+    wait_webhooks_handled(&stack).await?;
     assert_eq!(
         app.account(&linked.account_id).await?.status,
         pb::AccountStatus::Verified as i32,
@@ -74,7 +76,7 @@ async fn an_identical_error_after_the_window_is_processed_again_on(
     );
 
     // A redelivery of the first stream message is recognised whatever its receipt time says.
-    let mut config = stack.config();
+    let mut config = app_config(&stack);
     config.dedupe_window = WINDOW;
     config.consumer.consumer_name = "verification-direct".into();
     let handler = penny_verification::App::build(config)
@@ -104,7 +106,7 @@ async fn an_identical_error_after_the_window_is_processed_again_on(
     app.wait_for_status(&linked.account_id, pb::AccountStatus::NeedsUpdate, WAIT)
         .await?;
     crate::support::poll_events(&js, &linked.account_id, "needs_update", 2).await?;
-    wait_consumer_drained(&js, "verification").await?;
+    wait_webhooks_handled(&stack).await?;
     assert_eq!(needs_update().await?, 2);
     let rows = processed_webhook::Entity::find()
         .filter(processed_webhook::Column::Key.eq(dedupe_key(&error)))
@@ -127,20 +129,18 @@ async fn identical_bodies_racing_on_two_replicas_apply_once() -> anyhow::Result<
 /// by two replicas, whose in-process Item locks do not see each other: only the check under
 /// the Item row lock can tell that one of them already committed.
 async fn identical_bodies_racing_on_two_replicas_apply_once_on(kind: DbKind) -> anyhow::Result<()> {
-    let stack = Stack::start(kind).await?;
+    let stack = start_stack(kind).await?;
     let app = spawn_on(&stack, |_| {}).await?;
     let linked = app.link_account("user-race").await?;
     stack
-        .sandbox_control(
-            "/__sandbox/faults",
-            serde_json::json!({ "webhooks": { "drop_next": 1 } }),
-        )
+        .control
+        .set_webhook_faults(&WebhookFaults::drop_next(1))
         .await?;
     app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
         .await?;
     let mut replicas = Vec::new();
     for name in ["verification-a", "verification-b"] {
-        let mut config = stack.config();
+        let mut config = app_config(&stack);
         config.consumer.consumer_name = name.into();
         replicas.push(
             penny_verification::App::build(config)

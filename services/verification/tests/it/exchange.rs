@@ -9,10 +9,8 @@ use tonic::Code;
 use crate::support::{DbKind, for_each_db, spawn_app};
 
 async fn exchange_calls(app: &crate::support::TestApp) -> anyhow::Result<u64> {
-    let stats = app.stack.sandbox_get("/__sandbox/stats").await?;
-    Ok(stats["endpoints"]["/item/public_token/exchange"]["calls"]
-        .as_u64()
-        .unwrap_or(0))
+    let stats = app.stack.control.stats().await?;
+    Ok(stats.endpoint("/item/public_token/exchange").calls)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use penny_plaid::VerificationStatus;
 use penny_proto::v1 as pb;
+use penny_testkit::{DeliveryOutcome, WebhookFaults};
 use penny_verification::store::entities::status_history;
 use penny_verification::store::items;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tonic::Code;
 
 use crate::support::events::events_of;
-use crate::support::{DbKind, for_each_db, spawn_app};
+use crate::support::{DbKind, delivery_outcomes, for_each_db, spawn_app};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -255,8 +256,8 @@ async fn remove_item_revokes_once_and_is_idempotent_on(kind: DbKind) -> anyhow::
         .count(&app.db)
         .await?;
     assert_eq!(history, 1, "one transition");
-    let stats = app.stack.sandbox_get("/__sandbox/stats").await?;
-    assert_eq!(stats["endpoints"]["/item/remove"]["calls"], 1, "{stats}");
+    let stats = app.stack.control.stats().await?;
+    assert_eq!(stats.endpoint("/item/remove").calls, 1, "{stats:?}");
     assert_eq!(
         events_of(&js, &linked.account_id, "revoked").await?.len(),
         1
@@ -274,20 +275,16 @@ async fn refresh_recovers_a_lost_verification_webhook_on(kind: DbKind) -> anyhow
     let linked = app.link_account("user-refresh").await?;
     // The sandbox drops the next webhook: penny never hears about the verification.
     app.stack
-        .sandbox_control(
-            "/__sandbox/faults",
-            serde_json::json!({ "webhooks": { "drop_next": 1 } }),
-        )
+        .control
+        .set_webhook_faults(&WebhookFaults::drop_next(1))
         .await?;
     app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
         .await?;
     penny_testkit::poll_until(WAIT, || async {
-        let dropped = app
-            .stack
-            .webhook_outcomes("AUTOMATICALLY_VERIFIED")
+        let dropped = delivery_outcomes(&app.stack, "AUTOMATICALLY_VERIFIED")
             .await
             .ok()?;
-        (dropped == ["dropped"]).then_some(())
+        (dropped == [DeliveryOutcome::Dropped]).then_some(())
     })
     .await?;
     assert_eq!(
@@ -352,8 +349,8 @@ async fn default_update_refetches_the_numbers_on(kind: DbKind) -> anyhow::Result
             .await?
             .expect("numbers");
     assert!(second_fetch > first_fetch, "the numbers were fetched again");
-    let stats = app.stack.sandbox_get("/__sandbox/stats").await?;
-    assert_eq!(stats["endpoints"]["/auth/get"]["ok"], 2, "{stats}");
+    let stats = app.stack.control.stats().await?;
+    assert_eq!(stats.endpoint("/auth/get").ok, 2, "{stats:?}");
     assert_eq!(
         app.account(&linked.account_id).await?.status,
         pb::AccountStatus::Verified as i32

@@ -1,8 +1,8 @@
 //! Three replicas on one NATS and one database share Plaid's per-client `/auth/get` budget:
 //! with the sandbox enforcing a lowered limit, a burst of verifications produces no 429 and
-//! every account ends verified. A webhook that finds the budget spent is handed back at once
-//! with the time until the budget frees up; one that finds the product not ready yet is
-//! retried on the normal backoff.
+//! every account ends verified. The budget is spent evenly (not a minute's worth at once): a
+//! webhook that finds it spent is handed back at once with its turn among the waiters, one unit
+//! apart; one that finds the product not ready yet is retried on the normal backoff.
 
 use std::time::Duration;
 
@@ -10,14 +10,17 @@ use penny_plaid::VerificationStatus;
 use penny_proto::v1 as pb;
 
 use penny_bus::{Delivery, Handler, Outcome};
+use penny_testkit::{Limit, RateLimitMode, RateLimits, WebhookFaults};
 use tokio::time::Instant;
 
 use crate::support::events::events_of;
-use crate::support::{DbKind, Linked, Stack, auth_webhook, for_each_db, spawn_on};
+use crate::support::{
+    DbKind, Linked, app_config, auth_webhook, for_each_db, spawn_on, start_stack,
+};
 
-/// The sandbox's (and penny's) per-client `/auth/get` limit per minute.
-const LIMIT: u32 = 4;
-/// Accounts verified at once: more than one window's budget.
+/// The sandbox's (and penny's) per-client `/auth/get` limit per minute: one unit every 5 s.
+const LIMIT: u32 = 12;
+/// Accounts verified at once: far more than the budget's burst (one unit).
 const ACCOUNTS: usize = 7;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -26,15 +29,14 @@ async fn three_replicas_share_one_auth_get_budget() -> anyhow::Result<()> {
 }
 
 async fn three_replicas_share_one_auth_get_budget_on(kind: DbKind) -> anyhow::Result<()> {
-    let stack = Stack::start(kind).await?;
+    let stack = start_stack(kind).await?;
+    let limit = Limit {
+        per_client: Some(LIMIT),
+        per_item: Some(15),
+    };
     stack
-        .sandbox_control(
-            "/__sandbox/rate_limits",
-            serde_json::json!({
-                "mode": "off",
-                "overrides": { "/auth/get": { "per_client": LIMIT, "per_item": 15 } }
-            }),
-        )
+        .control
+        .set_rate_limits(&RateLimits::mode(RateLimitMode::Off).limit("/auth/get", limit))
         .await?;
     let mut replicas = Vec::new();
     for _ in 0..3 {
@@ -43,8 +45,8 @@ async fn three_replicas_share_one_auth_get_budget_on(kind: DbKind) -> anyhow::Re
                 c.rate_limits.auth_get_per_client = LIMIT;
                 c.rate_limits.auth_get_per_item = 15;
                 c.consumer.concurrency = 4;
-                // The budget frees up about a minute after the burst: the handed-back webhooks
-                // must wait that long in one step (the test stack's cap is 2 s).
+                // The last waiter's turn is half a minute away: the handed-back webhooks must wait
+                // that long in one step (the test stack's cap is 2 s).
                 c.consumer.retry_cap = Duration::from_secs(90);
             })
             .await?,
@@ -74,13 +76,10 @@ async fn three_replicas_share_one_auth_get_budget_on(kind: DbKind) -> anyhow::Re
             )
             .await?;
     }
-    let stats = stack.sandbox_get("/__sandbox/stats").await?;
-    let auth_get = &stats["endpoints"]["/auth/get"];
-    assert_eq!(
-        auth_get["rate_limited"], 0,
-        "no 429 at the sandbox: {stats}"
-    );
-    assert_eq!(auth_get["ok"], ACCOUNTS as u64, "{stats}");
+    let stats = stack.control.stats().await?;
+    let auth_get = stats.endpoint("/auth/get");
+    assert_eq!(auth_get.rate_limited, 0, "no 429 at the sandbox: {stats:?}");
+    assert_eq!(auth_get.ok, ACCOUNTS as u64, "{stats:?}");
     let js = stack.jetstream().await?;
     for account in &linked {
         assert_eq!(
@@ -104,16 +103,14 @@ async fn a_spent_budget_hands_the_webhook_back_with_the_wait() -> anyhow::Result
 async fn a_spent_budget_hands_the_webhook_back_with_the_wait_on(
     kind: DbKind,
 ) -> anyhow::Result<()> {
-    let stack = Stack::start(kind).await?;
+    let stack = start_stack(kind).await?;
     // Links accounts; its consumer never sees a webhook (the sandbox drops them all).
     let app = spawn_on(&stack, |_| {}).await?;
     stack
-        .sandbox_control(
-            "/__sandbox/faults",
-            serde_json::json!({ "webhooks": { "drop_probability": 1.0 } }),
-        )
+        .control
+        .set_webhook_faults(&WebhookFaults::drop_probability(1.0))
         .await?;
-    let mut config = stack.config();
+    let mut config = app_config(&stack);
     config.consumer.consumer_name = "verification-direct".into();
     config.rate_limits.auth_get_per_client = 2;
     let handler = penny_verification::App::build(config)
@@ -139,38 +136,42 @@ async fn a_spent_budget_hands_the_webhook_back_with_the_wait_on(
             .await?;
     }
 
-    // Not ready at Plaid yet (spends a unit): the normal backoff, not a rate-limit wait.
+    // Not ready at Plaid yet (spends the one unit): the normal backoff, not a rate-limit wait.
     let outcome = handler.handle(&deliver(&early)).await;
     assert!(
         matches!(outcome, Outcome::Retry { ref reason } if reason.contains("PRODUCT_NOT_READY")),
         "{outcome:?}"
     );
-    // The second unit verifies.
-    assert_eq!(handler.handle(&deliver(&first)).await, Outcome::Ack);
-    // Budget spent: handed back at once, to come back when the window has moved on.
-    let started = Instant::now();
-    let outcome = handler.handle(&deliver(&second)).await;
-    let took = started.elapsed();
-    let Outcome::RetryAfter { delay, reason } = outcome else {
-        anyhow::bail!("expected RetryAfter, got {outcome:?}");
-    };
-    assert!(took < Duration::from_secs(2), "the handler waited {took:?}");
-    // Two units spent just now in a 60 s window counted over 13 slots of 5 s: the next one
-    // frees up 60 to 65 s from now, plus at most 1 s of jitter.
+    // Budget spent (2 a minute: one unit every 30 s): each webhook is handed back at once with
+    // its turn, the first 30 s away and the next one a unit later.
+    let mut delays = Vec::new();
+    for linked in [&first, &second] {
+        let started = Instant::now();
+        let outcome = handler.handle(&deliver(linked)).await;
+        let took = started.elapsed();
+        let Outcome::RetryAfter { delay, reason } = outcome else {
+            anyhow::bail!("expected RetryAfter, got {outcome:?}");
+        };
+        assert!(took < Duration::from_secs(2), "the handler waited {took:?}");
+        assert!(reason.contains("rate-limit"), "{reason}");
+        delays.push(delay);
+    }
     assert!(
-        delay >= Duration::from_secs(55) && delay <= Duration::from_secs(67),
-        "{delay:?}"
+        delays[0] >= Duration::from_secs(28) && delays[0] <= Duration::from_secs(31),
+        "{delays:?}"
     );
-    assert!(reason.contains("rate-limit"), "{reason}");
-    assert_eq!(
-        app.account(&second.account_id).await?.status,
-        pb::AccountStatus::Pending as i32
+    let gap = delays[1].saturating_sub(delays[0]);
+    assert!(
+        gap >= Duration::from_secs(29) && gap <= Duration::from_secs(32),
+        "one unit (plus 2%) apart: {delays:?}"
     );
-    assert_eq!(
-        app.account(&first.account_id).await?.status,
-        pb::AccountStatus::Verified as i32
-    );
-    let stats = stack.sandbox_get("/__sandbox/stats").await?;
-    assert_eq!(stats["endpoints"]["/auth/get"]["ok"], 1, "{stats}");
+    for linked in [&first, &second] {
+        assert_eq!(
+            app.account(&linked.account_id).await?.status,
+            pb::AccountStatus::Pending as i32
+        );
+    }
+    let stats = stack.control.stats().await?;
+    assert_eq!(stats.endpoint("/auth/get").ok, 0, "{stats:?}");
     app.stop().await
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use penny_bus::kv::{Limits, RATE_LIMIT_BUCKET as BUCKET, RateLimiter};
 use penny_verification::App;
 
-use crate::support::{DbKind, Stack, for_each_db};
+use crate::support::{DbKind, app_config, for_each_db, start_stack};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stream_replicas_reach_the_streams_and_the_rate_limit_bucket() -> anyhow::Result<()> {
@@ -15,12 +15,12 @@ async fn stream_replicas_reach_the_streams_and_the_rate_limit_bucket() -> anyhow
 async fn stream_replicas_reach_the_streams_and_the_rate_limit_bucket_on(
     kind: DbKind,
 ) -> anyhow::Result<()> {
-    let stack = Stack::start(kind).await?;
+    let stack = start_stack(kind).await?;
     let js = stack.jetstream().await?;
 
     // A single NATS server refuses more than one replica: asking for 3 must fail the start,
     // which shows the setting is passed on rather than dropped.
-    let mut config = stack.config();
+    let mut config = app_config(&stack);
     config.stream_replicas = 3;
     let err = App::build(config)
         .await
@@ -39,7 +39,7 @@ async fn stream_replicas_reach_the_streams_and_the_rate_limit_bucket_on(
     );
 
     // The default, 1: every stream and the bucket's stream are created with it.
-    let app = App::build(stack.config()).await?;
+    let app = App::build(app_config(&stack)).await?;
     for name in [
         penny_bus::PLAID_WEBHOOKS,
         penny_bus::PENNY_EVENTS,

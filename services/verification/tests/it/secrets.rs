@@ -10,7 +10,7 @@ use penny_store::Keyring;
 use penny_verification::store::{Secrets, accounts, rotate};
 
 use crate::support::binary::{Binary, RunOptions};
-use crate::support::{DbKind, Stack, TestApp, for_each_db, spawn_app};
+use crate::support::{DbKind, Stack, TestApp, for_each_db, spawn_app, start_stack};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -26,7 +26,7 @@ async fn no_secret_in_the_database_or_the_logs() -> anyhow::Result<()> {
 }
 
 async fn no_secret_in_the_database_or_the_logs_on(kind: DbKind) -> anyhow::Result<()> {
-    let stack = Stack::start(kind).await?;
+    let stack = start_stack(kind).await?;
     let logs = tempfile::tempdir()?;
     let keys = Keyring::generate_key("k1")?;
     let port = penny_testkit::free_port()?;

@@ -6,7 +6,7 @@ use futures::StreamExt;
 use penny_plaid::VerificationStatus;
 use penny_proto::v1 as pb;
 
-use crate::support::{DbKind, Stack, for_each_db, spawn_on};
+use crate::support::{DbKind, for_each_db, spawn_on, start_stack};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -18,7 +18,7 @@ async fn a_watcher_on_one_replica_sees_changes_made_on_another() -> anyhow::Resu
 async fn a_watcher_on_one_replica_sees_changes_made_on_another_on(
     kind: DbKind,
 ) -> anyhow::Result<()> {
-    let stack = Stack::start(kind).await?;
+    let stack = start_stack(kind).await?;
     let a = spawn_on(&stack, |_| {}).await?;
     let b = spawn_on(&stack, |_| {}).await?;
     let linked = b.link_account("user-watch").await?;

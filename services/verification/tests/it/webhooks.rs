@@ -7,6 +7,7 @@ use penny_bus::{Delivery, Handler, Outcome};
 use penny_plaid::VerificationStatus;
 use penny_proto::v1 as pb;
 use penny_store::inbox as processed_webhook;
+use penny_testkit::{DeliveryOutcome, WebhookFaults};
 use penny_verification::store::entities::status_history;
 
 use crate::support::webhook_code;
@@ -14,7 +15,10 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::support::binary::run_command;
 use crate::support::events::{events_of, publish_webhook};
-use crate::support::{DbKind, auth_webhook, for_each_db, poll_events, spawn_app, spawn_on};
+use crate::support::{
+    DbKind, app_config, auth_webhook, delivery_outcomes, for_each_db, poll_events, spawn_app,
+    spawn_on, start_stack, wait_webhooks_handled,
+};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -26,10 +30,8 @@ async fn five_duplicates_and_a_stale_expiry_make_one_verification_and_one_event(
         let linked = app.link_account("user-dupes").await?;
         // Plaid's side is verified, but its webhook is dropped: ours are the only ones.
         app.stack
-            .sandbox_control(
-                "/__sandbox/faults",
-                serde_json::json!({ "webhooks": { "drop_next": 1 } }),
-            )
+            .control
+            .set_webhook_faults(&WebhookFaults::drop_next(1))
             .await?;
         app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
             .await?;
@@ -53,7 +55,7 @@ async fn five_duplicates_and_a_stale_expiry_make_one_verification_and_one_event(
         publish_webhook(&js, &verified, None).await?;
 
         // Wait until all eight deliveries were processed (the consumer has acked them).
-        crate::support::wait_consumer_drained(&js, "verification").await?;
+        wait_webhooks_handled(&app.stack).await?;
 
         assert_eq!(
             poll_events(&js, &linked.account_id, "verified", 1)
@@ -90,8 +92,8 @@ async fn five_duplicates_and_a_stale_expiry_make_one_verification_and_one_event(
             .count(&app.db)
             .await?;
         assert_eq!(history, 1, "one transition");
-        let stats = app.stack.sandbox_get("/__sandbox/stats").await?;
-        assert_eq!(stats["endpoints"]["/auth/get"]["ok"], 1, "{stats}");
+        let stats = app.stack.control.stats().await?;
+        assert_eq!(stats.endpoint("/auth/get").ok, 1, "{stats:?}");
         app.stop().await
     })
     .await
@@ -108,10 +110,8 @@ async fn sandbox_duplicate_deliveries_through_ingress_verify_once_on(
     let app = spawn_app(kind).await?;
     let linked = app.link_account("user-sandbox-dupes").await?;
     app.stack
-        .sandbox_control(
-            "/__sandbox/faults",
-            serde_json::json!({ "webhooks": { "duplicates": 4 } }),
-        )
+        .control
+        .set_webhook_faults(&WebhookFaults::duplicates(4))
         .await?;
     app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
         .await?;
@@ -120,16 +120,14 @@ async fn sandbox_duplicate_deliveries_through_ingress_verify_once_on(
     // All four copies reached ingress and were published (or dropped as duplicates by
     // JetStream), and the consumer handled whatever reached the stream.
     penny_testkit::poll_until(WAIT, || async {
-        let outcomes = app
-            .stack
-            .webhook_outcomes("AUTOMATICALLY_VERIFIED")
+        let outcomes = delivery_outcomes(&app.stack, "AUTOMATICALLY_VERIFIED")
             .await
             .ok()?;
-        (outcomes == ["delivered"; 4]).then_some(())
+        (outcomes == [DeliveryOutcome::Delivered; 4]).then_some(())
     })
     .await?;
     let js = app.stack.jetstream().await?;
-    crate::support::wait_consumer_drained(&js, "verification").await?;
+    wait_webhooks_handled(&app.stack).await?;
     assert_eq!(
         poll_events(&js, &linked.account_id, "verified", 1)
             .await?
@@ -158,8 +156,8 @@ async fn a_webhook_before_the_product_is_ready_is_retried_until_it_is_on(
     );
     publish_webhook(&js, &early, None).await?;
     penny_testkit::poll_until(WAIT, || async {
-        let stats = app.stack.sandbox_get("/__sandbox/stats").await.ok()?;
-        (stats["endpoints"]["/auth/get"]["errors"].as_u64()? >= 2).then_some(())
+        let stats = app.stack.control.stats().await.ok()?;
+        (stats.endpoint("/auth/get").errors >= 2).then_some(())
     })
     .await?;
     assert_eq!(
@@ -168,10 +166,8 @@ async fn a_webhook_before_the_product_is_ready_is_retried_until_it_is_on(
     );
     // Now Plaid verifies (its own webhook is dropped, so only the retried one can succeed).
     app.stack
-        .sandbox_control(
-            "/__sandbox/faults",
-            serde_json::json!({ "webhooks": { "drop_next": 1 } }),
-        )
+        .control
+        .set_webhook_faults(&WebhookFaults::drop_next(1))
         .await?;
     app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
         .await?;
@@ -194,14 +190,14 @@ async fn the_step_function_retries_unknown_items_and_recognises_duplicates() -> 
 async fn the_step_function_retries_unknown_items_and_recognises_duplicates_on(
     kind: DbKind,
 ) -> anyhow::Result<()> {
-    let stack = crate::support::Stack::start(kind).await?;
+    let stack = start_stack(kind).await?;
     // A replica that does not consume (its handler is called directly).
     let app = spawn_on(&stack, |c| {
         c.consumer.consumer_name = "verification-direct".into()
     })
     .await?;
     let handler = {
-        let built = penny_verification::App::build(stack.config()).await?;
+        let built = penny_verification::App::build(app_config(&stack)).await?;
         built.webhook_handler()
     };
     let subject = penny_bus::webhook_subject("AUTH", "AUTOMATICALLY_VERIFIED");
@@ -246,10 +242,8 @@ async fn the_step_function_retries_unknown_items_and_recognises_duplicates_on(
     // A linked, Plaid-verified account: applied once, then recognised.
     let linked = app.link_account("user-step").await?;
     app.stack
-        .sandbox_control(
-            "/__sandbox/faults",
-            serde_json::json!({ "webhooks": { "drop_next": 1 } }),
-        )
+        .control
+        .set_webhook_faults(&WebhookFaults::drop_next(1))
         .await?;
     app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
         .await?;
@@ -272,10 +266,11 @@ async fn the_step_function_retries_unknown_items_and_recognises_duplicates_on(
         app.account(&linked.account_id).await?.status,
         pb::AccountStatus::Verified as i32
     );
-    let stats = app.stack.sandbox_get("/__sandbox/stats").await?;
+    let stats = app.stack.control.stats().await?;
     assert_eq!(
-        stats["endpoints"]["/auth/get"]["ok"], 1,
-        "duplicates never call Plaid: {stats}"
+        stats.endpoint("/auth/get").ok,
+        1,
+        "duplicates never call Plaid: {stats:?}"
     );
     app.stop().await
 }
@@ -346,7 +341,7 @@ async fn migrate_creates_the_schema_on_first_start() -> anyhow::Result<()> {
 }
 
 async fn migrate_creates_the_schema_on_first_start_on(kind: DbKind) -> anyhow::Result<()> {
-    let stack = crate::support::Stack::start(kind).await?;
+    let stack = start_stack(kind).await?;
     if let Some(path) = stack.db.sqlite_path() {
         assert!(!path.exists(), "no SQLite file before the first start");
     }

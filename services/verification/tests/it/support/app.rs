@@ -1,24 +1,24 @@
-//! [`TestApp`]: a running verification app with typed gRPC clients and flow helpers.
+//! [`TestApp`]: a running verification app on a testkit [`Stack`], with typed gRPC clients and
+//! flow helpers.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use penny_config::Secret;
 use penny_plaid::{AccessToken, VerificationStatus};
 use penny_proto::v1 as pb;
 use penny_proto::v1::verification_service_client::VerificationServiceClient;
-use penny_testkit::poll_until;
+use penny_testkit::{Bearer, grpc_channel, poll_until};
 use penny_verification::store::{Secrets, items};
 use penny_verification::{App, Config};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tonic::metadata::{Ascii, MetadataValue};
-use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-use super::{ALL_TOKEN, DbKind, Stack};
+use super::{ALL_TOKEN, DbKind, Stack, api_tokens};
 
 /// A running verification app.
 pub struct TestApp {
@@ -36,10 +36,36 @@ impl Drop for TestApp {
     }
 }
 
+/// Starts a stack with a database of `kind`, shared by the apps (replicas) started on it.
+pub async fn start_stack(kind: DbKind) -> anyhow::Result<Arc<Stack>> {
+    penny_testkit::init();
+    Ok(Arc::new(Stack::start(kind).await?))
+}
+
 /// Starts a stack with a database of `kind` and one app on it.
 pub async fn spawn_app(kind: DbKind) -> anyhow::Result<TestApp> {
-    let stack = Stack::start(kind).await?;
+    let stack = start_stack(kind).await?;
     spawn_on(&stack, |_| {}).await
+}
+
+/// A config for a verification app on `stack` (port 0, test tokens, fast retries).
+pub fn app_config(stack: &Stack) -> Config {
+    let mut config = Config {
+        grpc_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        admin_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        database_url: Secret::from(stack.db.url()),
+        plaid: stack.sandbox.plaid_args(),
+        api_tokens: Some(Secret::new(api_tokens())),
+        webhook_url: stack.webhook_url(),
+        outbox_poll: Duration::from_millis(50),
+        shutdown_grace: Duration::from_secs(5),
+        ..Config::default()
+    };
+    config.nats.nats_url = stack.nats.url().to_owned();
+    config.consumer.retry_base = Duration::from_millis(200);
+    config.consumer.retry_cap = Duration::from_secs(2);
+    config.consumer.max_deliveries = 30;
+    config
 }
 
 /// Starts an app (a replica) on `stack`, with `adjust` applied to the config.
@@ -47,7 +73,7 @@ pub async fn spawn_on(
     stack: &Arc<Stack>,
     adjust: impl FnOnce(&mut Config),
 ) -> anyhow::Result<TestApp> {
-    let mut config = stack.config();
+    let mut config = app_config(stack);
     adjust(&mut config);
     let app = App::build(config).await?;
     let grpc_addr = app.grpc_addr();
@@ -65,31 +91,12 @@ pub async fn spawn_on(
     })
 }
 
-/// Adds `authorization: Bearer <token>` to every call.
-#[derive(Clone)]
-pub struct Bearer(Option<MetadataValue<Ascii>>);
-
-impl Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        if let Some(value) = &self.0 {
-            request
-                .metadata_mut()
-                .insert("authorization", value.clone());
-        }
-        Ok(request)
-    }
-}
-
 /// The typed client.
 pub type Client = VerificationServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// A linked account.
 #[derive(Clone, Debug)]
 pub struct Linked {
-    pub user_id: String,
     pub item_id: String,
     pub account_id: String,
     pub access_token: AccessToken,
@@ -116,16 +123,9 @@ impl TestApp {
 
     /// A client sending `Bearer <token>` (`None`: no authorization header).
     pub async fn client_with(&self, token: Option<&str>) -> anyhow::Result<Client> {
-        let channel = Channel::from_shared(format!("http://{}", self.grpc_addr))?
-            .connect()
-            .await?;
-        let value = token
-            .map(|t| format!("Bearer {t}").parse())
-            .transpose()
-            .context("bearer header")?;
         Ok(VerificationServiceClient::with_interceptor(
-            channel,
-            Bearer(value),
+            grpc_channel(self.grpc_addr).await?,
+            Bearer::optional(token)?,
         ))
     }
 
@@ -154,7 +154,6 @@ impl TestApp {
             .context("the exchange returned no account")?
             .clone();
         Ok(Linked {
-            user_id: user_id.to_owned(),
             access_token: self.access_token(&response.item_id).await?,
             item_id: response.item_id,
             account_id: account.account_id,
@@ -176,33 +175,19 @@ impl TestApp {
             })
             .await?
             .into_inner();
-        let done = self
-            .stack
-            .sandbox_control(
-                "/__sandbox/link/complete",
-                serde_json::json!({ "link_token": token.link_token }),
-            )
-            .await?;
-        let public_token = done["public_token"]
-            .as_str()
-            .context("no public_token")?
-            .to_owned();
-        let accounts = done["accounts"]
-            .as_array()
-            .context("no accounts")?
-            .iter()
+        let done = self.stack.control.complete_link(&token.link_token).await?;
+        let accounts = done
+            .accounts
+            .into_iter()
             .map(|a| pb::LinkAccount {
-                account_id: a["id"].as_str().unwrap_or_default().to_owned(),
-                name: a["name"].as_str().unwrap_or_default().to_owned(),
-                mask: a["mask"].as_str().unwrap_or_default().to_owned(),
-                subtype: a["subtype"].as_str().unwrap_or_default().to_owned(),
-                verification_status: a["verification_status"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
+                account_id: a.id,
+                name: a.name,
+                mask: a.mask,
+                subtype: a.subtype,
+                verification_status: a.verification_status.unwrap_or_default(),
             })
             .collect();
-        Ok((public_token, accounts))
+        Ok((done.public_token, accounts))
     }
 
     /// The Item's access token, decrypted from the database.

@@ -1,25 +1,20 @@
-//! The `spawn_app()` harness: real NATS, the real sandbox, the real ingress (in-process, so the
-//! sandbox's signed webhooks travel the production path), SQLite or PostgreSQL, and the
-//! verification service on port 0 with typed gRPC clients per scope.
-
-#![allow(dead_code)]
+//! The `spawn_app()` harness: the testkit [`Stack`] (real NATS, the real sandbox, the real
+//! ingress in-process, so the sandbox's signed webhooks travel the production path, and SQLite
+//! or PostgreSQL) with the verification service on port 0 and typed gRPC clients per scope.
 
 mod app;
 pub mod binary;
-pub mod db;
 pub mod events;
-mod stack;
 
 use std::time::Duration;
 
 use anyhow::Context as _;
 use async_nats::jetstream;
 use penny_proto::v1 as pb;
-use penny_testkit::poll_until;
+use penny_testkit::{DeliveryOutcome, poll_until};
 
-pub use app::{Linked, TestApp, spawn_app, spawn_on};
-pub use db::{DbKind, TestDb, for_each_db};
-pub use stack::Stack;
+pub use app::{Linked, TestApp, app_config, spawn_app, spawn_on, start_stack};
+pub use penny_testkit::{DbKind, Stack, TestDb, for_each_db};
 
 /// Bearer tokens the test apps accept, one per scope plus one with all.
 pub const LINK_TOKEN: &str = "test-link-token-0123456789";
@@ -49,22 +44,27 @@ pub async fn poll_events(
     .with_context(|| format!("fewer than {n} {what} events for {account_id}"))
 }
 
-/// Waits until the durable consumer `name` on PLAID_WEBHOOKS has nothing pending or unacked:
-/// every webhook published so far has been handled.
-pub async fn wait_consumer_drained(js: &jetstream::Context, name: &str) -> anyhow::Result<()> {
-    poll_until(Duration::from_secs(20), || async {
-        let mut consumer = js
-            .get_consumer_from_stream::<jetstream::consumer::pull::Config, _, _>(
-                name,
-                penny_bus::PLAID_WEBHOOKS,
-            )
-            .await
-            .ok()?;
-        let info = consumer.info().await.ok()?;
-        (info.num_pending == 0 && info.num_ack_pending == 0).then_some(())
-    })
-    .await
-    .with_context(|| format!("consumer {name} never drained"))
+/// Waits until the service's webhook consumers (the numbers one and the prompt one) have handled
+/// every webhook published so far.
+pub async fn wait_webhooks_handled(stack: &Stack) -> anyhow::Result<()> {
+    for consumer in ["verification", "verification-prompt"] {
+        stack
+            .wait_consumer_drained(penny_bus::PLAID_WEBHOOKS, consumer)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The outcomes of the sandbox's delivery attempts of webhooks with this `webhook_code`,
+/// oldest first.
+pub async fn delivery_outcomes(stack: &Stack, code: &str) -> anyhow::Result<Vec<DeliveryOutcome>> {
+    Ok(stack
+        .control
+        .webhook_attempts(code)
+        .await?
+        .into_iter()
+        .map(|a| a.outcome)
+        .collect())
 }
 
 /// The webhook code of a processed-webhook record (its inbox kind is `<TYPE>/<CODE>`).
