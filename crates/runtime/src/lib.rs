@@ -35,4 +35,4 @@ pub use auth::{ApiTokens, Authenticator, Caller, Scope, require};
 pub use grpc::GrpcServer;
 pub use readiness::{Readiness, ReadinessBuilder};
 pub use signal::{cancel_on_signal, install_crypto_provider, shutdown_on_signal};
-pub use supervisor::Supervisor;
+pub use supervisor::{Supervisor, TaskOutput};

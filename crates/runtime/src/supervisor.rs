@@ -40,12 +40,14 @@ impl Supervisor {
     }
 
     /// Starts `task` under `name`. It should return once the token is cancelled and its
-    /// in-flight work is done.
+    /// in-flight work is done; it returns `()` (a loop that cannot fail) or `anyhow::Result<()>`.
     pub fn spawn<F>(&mut self, name: &'static str, task: F)
     where
-        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+        F: Future + Send + 'static,
+        F::Output: TaskOutput,
     {
-        self.tasks.spawn(async move { (name, task.await) });
+        self.tasks
+            .spawn(async move { (name, task.await.into_result()) });
     }
 
     /// Runs until the token is cancelled or a task ends, then cancels the token, waits up to the
@@ -78,6 +80,24 @@ impl Supervisor {
             while self.tasks.join_next().await.is_some() {}
         }
         result
+    }
+}
+
+/// What a supervised task returns: `()` or `anyhow::Result<()>`.
+pub trait TaskOutput: Send + 'static {
+    /// As a result.
+    fn into_result(self) -> anyhow::Result<()>;
+}
+
+impl TaskOutput for () {
+    fn into_result(self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+impl TaskOutput for anyhow::Result<()> {
+    fn into_result(self) -> anyhow::Result<()> {
+        self
     }
 }
 
@@ -145,7 +165,10 @@ mod tests {
     async fn a_panic_is_a_failure() {
         let token = CancellationToken::new();
         let mut tasks = Supervisor::new(token.clone(), Duration::from_secs(5));
-        tasks.spawn("panics", async { panic!("oops") });
+        fn boom() {
+            panic!("oops")
+        }
+        tasks.spawn("panics", async { boom() });
         assert!(tasks.run().await.is_err());
     }
 

@@ -7,13 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use async_nats::jetstream::{self, consumer::PullConsumer};
-use futures::future::BoxFuture;
+use async_nats::jetstream;
 use penny_bus::kv::{Limits, RateLimiter};
 use penny_bus::topology::ALL_STREAMS;
-use penny_bus::{
-    ConsumerMetrics, ConsumerSettings, DeadLetters, PLAID_WEBHOOKS, RunOptions, Topology,
-};
+use penny_bus::{PENNY_EVENTS, Topology};
 use penny_plaid::{PlaidClient, PlaidClientConfig};
 use penny_runtime::{AdminServer, ApiTokens, GrpcServer, Readiness, Supervisor};
 use penny_store::Outbox;
@@ -23,7 +20,7 @@ use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::consumer::{self, WebhookHandler};
+use crate::consumer::{self, Lane, WebhookHandler};
 use crate::grpc::VerificationApi;
 use crate::metrics::Metrics;
 use crate::store::{self, Secrets};
@@ -62,8 +59,8 @@ impl std::fmt::Debug for App {
 pub async fn connect_nats(config: &Config) -> anyhow::Result<jetstream::Context> {
     let client = penny_bus::connect(&config.nats.nats_url, "penny-verification").await?;
     let js = jetstream::new(client);
-    if config.create_missing_streams {
-        topology(config)
+    if let Some(topology) = missing_streams(config) {
+        topology
             .create_missing(&js, &ALL_STREAMS)
             .await
             .context("creating missing streams")?;
@@ -71,9 +68,11 @@ pub async fn connect_nats(config: &Config) -> anyhow::Result<jetstream::Context>
     Ok(js)
 }
 
-/// The streams' settings this service creates missing streams with.
-fn topology(config: &Config) -> Topology {
-    Topology::with_replicas(usize::from(config.stream_replicas))
+/// The settings this service creates missing streams with, when it may.
+fn missing_streams(config: &Config) -> Option<Topology> {
+    config
+        .create_missing_streams
+        .then(|| Topology::with_replicas(usize::from(config.stream_replicas)))
 }
 
 /// Connects to the database and applies migrations.
@@ -85,7 +84,7 @@ pub async fn connect_db(config: &Config) -> anyhow::Result<DatabaseConnection> {
 
 impl App {
     /// Builds the service: validates the secrets configuration, connects and migrates the
-    /// database, connects NATS (streams when missing, the durable consumer, the rate-limit
+    /// database, connects NATS (streams when missing, the two durable consumers, the rate-limit
     /// bucket), and binds the gRPC and admin listeners (port 0 allowed; see
     /// [`App::grpc_addr`] and [`App::admin_addr`]).
     pub async fn build(config: Config) -> anyhow::Result<App> {
@@ -94,17 +93,7 @@ impl App {
         let db = connect_db(&config).await?;
         let js = connect_nats(&config).await?;
         let (registry, metrics) = Metrics::new();
-
         let lanes = vec![
-            Lane::open(
-                &js,
-                config.prompt_consumer.settings(),
-                consumer::filter_subjects(),
-                "penny-verification: AUTH and ITEM webhooks that need no Plaid call",
-                "prompt consumer",
-                metrics.prompt.clone(),
-            )
-            .await?,
             Lane::open(
                 &js,
                 config.consumer.settings(),
@@ -114,8 +103,16 @@ impl App {
                 metrics.numbers.clone(),
             )
             .await?,
+            Lane::open(
+                &js,
+                config.prompt_consumer.settings(),
+                consumer::filter_subjects(),
+                "penny-verification: AUTH and ITEM webhooks that need no Plaid call",
+                "prompt consumer",
+                metrics.prompt.clone(),
+            )
+            .await?,
         ];
-
         let limits = Limits {
             per_item: config.rate_limits.auth_get_per_item,
             per_client: config.rate_limits.auth_get_per_client,
@@ -128,35 +125,32 @@ impl App {
             PlaidClientConfig::from_args(&config.plaid).with_metrics(metrics.plaid.clone()),
         )
         .context("configuring the Plaid client")?;
-
         if let Some(point) = config.crash_at {
             tracing::warn!(crash_at = %point, "TEST-ONLY fault injection is enabled");
         }
         let outbox = Outbox::new(db.clone());
+        let settings = VerifierSettings {
+            client_name: config.client_name.clone(),
+            webhook_url: config.webhook_url.clone(),
+            dedupe_window: config.dedupe_window,
+            crash_at: config.crash_at,
+            ..VerifierSettings::default()
+        };
+        let secrets = Secrets::new(keyring);
         let verifier = Verifier::new(
             db.clone(),
             plaid,
-            Secrets::new(keyring),
+            secrets,
             limiter,
             outbox.clone(),
-            VerifierSettings {
-                client_name: config.client_name.clone(),
-                webhook_url: config.webhook_url.clone(),
-                dedupe_window: config.dedupe_window,
-                crash_at: config.crash_at,
-                ..VerifierSettings::default()
-            },
+            settings,
         );
-        let readiness = readiness(&config, &js, &db, &outbox, &lanes, metrics);
+        let topology = missing_streams(&config);
+        let readiness = crate::readiness::checks(&js, topology, &db, &outbox, &lanes, metrics);
         readiness.refresh(config.readiness_interval).await;
-
         let grpc = GrpcServer::bind(config.grpc_listen).await?;
         let admin = AdminServer::bind(config.admin_listen).await?;
-        tracing::info!(
-            grpc_addr = %grpc.local_addr(),
-            admin_addr = %admin.local_addr(),
-            "verification service built"
-        );
+        tracing::info!(grpc_addr = %grpc.local_addr(), admin_addr = %admin.local_addr(), "built");
         Ok(App {
             config,
             grpc,
@@ -192,8 +186,8 @@ impl App {
         WebhookHandler::new(self.verifier.clone())
     }
 
-    /// Runs the gRPC API, the webhook consumer, the outbox relay, the watch feed, readiness
-    /// with the sampled metrics, inbox pruning and the admin server until `shutdown` is
+    /// Runs the gRPC API, both webhook consumers, the outbox relay, the watch feed, inbox
+    /// pruning, readiness (with the sampled metrics) and the admin server until `shutdown` is
     /// cancelled (or one of them fails), then drains them within the grace period.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let App {
@@ -209,180 +203,46 @@ impl App {
             readiness,
             registry,
         } = self;
-        let mut tasks = Supervisor::new(shutdown.clone(), config.shutdown_grace);
         let feed = WatchFeed::default();
         let api = VerificationApi::new(verifier.clone(), feed.clone(), shutdown.clone());
         let grpc = grpc
             .add_service(api.into_service(tokens))
             .reflect(penny_proto::FILE_DESCRIPTOR_SET);
-        tasks.spawn("grpc", grpc.serve(Arc::clone(&readiness), shutdown.clone()));
-        for lane in lanes {
-            let handler = Arc::new(WebhookHandler::new(verifier.clone()));
-            let dead_letters = DeadLetters::new(js.clone());
-            let shutdown = shutdown.clone();
-            tasks.spawn(lane.task, async move {
-                penny_bus::run_consumer(
-                    lane.consumer,
-                    handler,
-                    dead_letters,
-                    lane.options,
-                    shutdown,
-                )
-                .await;
-                Ok(())
-            });
-        }
         let relay = outbox.relay(js.clone()).with_settings(RelaySettings {
             poll_interval: config.outbox_poll,
             ..RelaySettings::default()
         });
-        tasks.spawn("outbox relay", {
-            let shutdown = shutdown.clone();
-            async move {
-                relay.run_until_stopped(shutdown).await;
-                Ok(())
-            }
-        });
-        tasks.spawn("watch feed", {
-            let (js, shutdown) = (js.clone(), shutdown.clone());
-            async move {
-                feed.run(js, penny_bus::PENNY_EVENTS.to_owned(), shutdown)
-                    .await;
-                Ok(())
-            }
-        });
-        tasks.spawn("inbox pruning", {
-            let (db, shutdown) = (db.clone(), shutdown.clone());
-            let keep = config.inbox_retention;
-            async move {
-                penny_store::inbox::prune_periodically(
-                    db,
-                    INBOX_CONSUMER.to_owned(),
-                    keep,
-                    INBOX_PRUNE_EVERY,
-                    shutdown,
-                )
-                .await;
-                Ok(())
-            }
-        });
+        let (stop, interval) = (shutdown.clone(), config.readiness_interval);
+
+        let mut tasks = Supervisor::new(shutdown.clone(), config.shutdown_grace);
+        tasks.spawn("grpc", grpc.serve(Arc::clone(&readiness), stop.clone()));
+        for lane in lanes {
+            let handler = WebhookHandler::new(verifier.clone());
+            tasks.spawn(lane.task, lane.run(handler, js.clone(), stop.clone()));
+        }
+        tasks.spawn("outbox relay", relay.run_until_stopped(stop.clone()));
+        tasks.spawn(
+            "watch feed",
+            feed.run(js, PENNY_EVENTS.to_owned(), stop.clone()),
+        );
+        tasks.spawn(
+            "inbox pruning",
+            penny_store::inbox::prune_periodically(
+                db,
+                INBOX_CONSUMER.to_owned(),
+                config.inbox_retention,
+                INBOX_PRUNE_EVERY,
+                stop.clone(),
+            ),
+        );
+        let registry = Arc::new(registry);
         tasks.spawn(
             "admin",
-            admin.serve(Arc::clone(&readiness), Arc::new(registry), shutdown.clone()),
+            admin.serve(Arc::clone(&readiness), registry, stop.clone()),
         );
-        tasks.spawn("readiness", {
-            let shutdown = shutdown.clone();
-            let interval = config.readiness_interval;
-            async move {
-                readiness.run(interval, shutdown).await;
-                Ok(())
-            }
-        });
+        tasks.spawn("readiness", readiness.run(interval, stop));
         let result = tasks.run().await;
         tracing::info!("verification service stopped");
         result
-    }
-}
-
-/// What the service must reach to do its work, checked for `/readyz` and gRPC health: NATS
-/// (live), the streams (created when missing, if allowed), the durable consumer (its pulls
-/// work, and the server knows it; sampling its lag on the way) and the database (sampling the
-/// outbox backlog and accounts by status on the way).
-fn readiness(
-    config: &Config,
-    js: &jetstream::Context,
-    db: &DatabaseConnection,
-    outbox: &Outbox,
-    lanes: &[Lane],
-    metrics: Metrics,
-) -> Arc<Readiness> {
-    let client = js.client();
-    let streams = {
-        let (js, topology, create) = (js.clone(), topology(config), config.create_missing_streams);
-        move || {
-            let (js, topology) = (js.clone(), topology.clone());
-            Box::pin(async move {
-                if create {
-                    topology
-                        .create_missing(&js, &ALL_STREAMS)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                }
-                Topology::check(&js, &ALL_STREAMS).await
-            }) as BoxFuture<'static, Result<(), String>>
-        }
-    };
-    let durables = {
-        let js = js.clone();
-        let consumers: Vec<(String, ConsumerMetrics)> = lanes
-            .iter()
-            .map(|l| (l.name.clone(), l.metrics.clone()))
-            .collect();
-        move || {
-            let (js, consumers) = (js.clone(), consumers.clone());
-            Box::pin(async move {
-                for (name, sampler) in &consumers {
-                    sampler.sample(&js, PLAID_WEBHOOKS, name).await?;
-                }
-                Ok(())
-            }) as BoxFuture<'static, Result<(), String>>
-        }
-    };
-    let pulls: Vec<_> = lanes.iter().map(|l| l.options.health.check()).collect();
-    let database = {
-        let (db, outbox) = (db.clone(), outbox.clone());
-        move || {
-            let (db, outbox, metrics) = (db.clone(), outbox.clone(), metrics.clone());
-            Box::pin(async move {
-                penny_store::readiness::ping(&db).await?;
-                metrics.sample_db(&db, &outbox).await;
-                Ok(())
-            }) as BoxFuture<'static, Result<(), String>>
-        }
-    };
-    Readiness::builder()
-        .live(
-            "nats",
-            Arc::new(penny_bus::connect::connected_check(client)),
-        )
-        .live(
-            "consumer pulls",
-            Arc::new(move || pulls.iter().try_for_each(|check| check())),
-        )
-        .probe("streams", Arc::new(streams))
-        .probe("consumers", Arc::new(durables))
-        .probe("database", Arc::new(database))
-        .build()
-}
-
-/// One of the service's durable webhook consumers, ensured and ready to run.
-struct Lane {
-    name: String,
-    task: &'static str,
-    consumer: PullConsumer,
-    options: RunOptions,
-    metrics: ConsumerMetrics,
-}
-
-impl Lane {
-    async fn open(
-        js: &jetstream::Context,
-        settings: ConsumerSettings,
-        subjects: Vec<String>,
-        description: &str,
-        task: &'static str,
-        metrics: ConsumerMetrics,
-    ) -> anyhow::Result<Self> {
-        let spec = settings.spec(subjects, description);
-        let consumer = penny_bus::ensure_pull_consumer(js, PLAID_WEBHOOKS, &spec).await?;
-        let mut options = settings.run_options();
-        options.metrics = Some(metrics.clone());
-        Ok(Self {
-            name: spec.durable_name,
-            task,
-            consumer,
-            options,
-            metrics,
-        })
     }
 }

@@ -12,7 +12,8 @@
 //! - [`store`]: entities, migrations, encryption at rest, repository functions.
 //! - [`events`]: domain events through the transactional outbox; [`watch`]: the
 //!   `WatchAccounts` feed.
-//! - [`metrics`]: what `/metrics` shows; [`crash`]: test-only fault injection.
+//! - [`metrics`]: what `/metrics` shows; [`readiness`]: what `/readyz` checks; [`crash`]:
+//!   test-only fault injection.
 
 pub mod app;
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod domain;
 pub mod events;
 pub mod grpc;
 pub mod metrics;
+pub mod readiness;
 pub mod store;
 pub mod verifier;
 pub mod watch;

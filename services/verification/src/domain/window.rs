@@ -1,11 +1,10 @@
 //! When a pending account should be verified, and when the attempt expires.
 //!
 //! Plaid verifies an automated micro-deposit within 1 to 2 business days of linking and gives up
-//! after 7 calendar days. Business days here skip weekends only; bank holidays are deliberately
-//! not modelled (the notifier owns the Federal Reserve calendar), so the window can be a day
-//! early around a holiday.
+//! after 7 calendar days. Business days are banking days of the Federal Reserve (weekends and
+//! Federal holidays, with their observed dates, skipped), from `penny-calendar`.
 
-use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
+use chrono::{DateTime, Duration, Utc};
 
 /// The expected verification window of an account linked at `linked_at`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,18 +31,14 @@ impl VerificationWindow {
     }
 }
 
-fn is_weekend(t: DateTime<Utc>) -> bool {
-    matches!(t.weekday(), Weekday::Sat | Weekday::Sun)
-}
-
-/// Adds `days` business days (Monday to Friday) to `from`, keeping the time of day. Linking on a
-/// weekend counts from the next Monday's start of business, i.e. Saturday + 1 = Monday.
+/// Adds `days` banking days to `from`, keeping the time of day. Linking on a weekend or a
+/// holiday counts from the next banking day, i.e. Saturday + 1 = Monday.
 pub fn add_business_days(from: DateTime<Utc>, days: u32) -> DateTime<Utc> {
     let mut t = from;
     let mut left = days;
     while left > 0 {
         t += Duration::days(1);
-        if !is_weekend(t) {
+        if penny_calendar::is_banking_day(t.date_naive()) {
             left -= 1;
         }
     }
@@ -71,6 +66,16 @@ mod tests {
         assert_eq!(add_business_days(at(2026, 11, 21), 1), at(2026, 11, 23));
         assert_eq!(add_business_days(at(2026, 11, 22), 2), at(2026, 11, 24));
         assert_eq!(add_business_days(at(2026, 11, 16), 0), at(2026, 11, 16));
+    }
+
+    #[test]
+    fn federal_holidays_are_not_business_days() {
+        // Wednesday 2026-11-25 + 1 = Friday: Thanksgiving (Thursday the 26th) is skipped.
+        assert_eq!(add_business_days(at(2026, 11, 25), 1), at(2026, 11, 27));
+        // Friday 2027-07-02 + 1 = Tuesday: July 4th is a Sunday, observed Monday the 5th.
+        assert_eq!(add_business_days(at(2027, 7, 2), 1), at(2027, 7, 6));
+        // Thursday 2026-07-02 + 1 = Friday the 3rd: July 4th is a Saturday, the Fed is open.
+        assert_eq!(add_business_days(at(2026, 7, 2), 1), at(2026, 7, 3));
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod dedupe;
 mod exchange;
 mod flow;
 mod rate_limit;
+mod readiness;
 mod replicas;
 mod secrets;
 mod watch;
