@@ -32,6 +32,8 @@ pub struct AccountEventFacts<'a> {
     pub cause: &'a str,
     /// The account's mask (last digits), never the number.
     pub mask: Option<&'a str>,
+    /// How the account is verified.
+    pub flow: crate::domain::Flow,
 }
 
 /// Builds an event with a fresh, time-ordered id.
@@ -46,6 +48,7 @@ pub fn account_event(facts: &AccountEventFacts<'_>, at: DateTime<Utc>) -> pb::Ac
         previous_status: facts.previous.to_proto() as i32,
         cause: facts.cause.to_owned(),
         mask: facts.mask.map(|m| format!("****{m}")).unwrap_or_default(),
+        flow: facts.flow.to_proto() as i32,
     }
 }
 
@@ -92,6 +95,7 @@ mod tests {
             previous: Status::Pending,
             cause: "AUTH/AUTOMATICALLY_VERIFIED",
             mask: Some("0000"),
+            flow: crate::domain::Flow::Automated,
         };
         let a = account_event(&facts, Utc::now());
         let b = account_event(&facts, Utc::now());

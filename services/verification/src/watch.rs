@@ -1,4 +1,5 @@
 //! The feed behind `WatchAccounts`: every replica reads the account events of `PENNY_EVENTS`
+//! (status changes; `linked` events are not changes and are skipped)
 //! with its own ordered (ephemeral) consumer, starting at new messages, and fans them out to
 //! its local watchers through a broadcast channel. Events are published by the outbox relay
 //! only after their transaction committed, so a watcher on replica A sees the changes made on
@@ -93,6 +94,10 @@ impl WatchFeed {
                 anyhow::bail!("the ordered consumer ended");
             };
             let message = message?;
+            if message.subject.ends_with(".linked") {
+                // A new account, not a status change: WatchAccounts streams changes.
+                continue;
+            }
             match pb::AccountEvent::decode(message.payload.as_ref()) {
                 Ok(event) => self.publish(event),
                 Err(e) => {

@@ -63,6 +63,8 @@ impl Event {
 /// A domain event to publish (`penny.event.account.<subject_suffix>`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DomainEvent {
+    /// The account was linked (stored at token exchange): who it belongs to, and its flow.
+    Linked,
     /// The account is verified and its numbers are stored.
     Verified,
     /// Verification expired; the user must link again.
@@ -83,6 +85,7 @@ impl DomainEvent {
     /// The last subject token: `penny.event.account.<this>`.
     pub fn subject_suffix(self) -> &'static str {
         match self {
+            Self::Linked => "linked",
             Self::Verified => "verified",
             Self::VerificationExpired => "verification_expired",
             Self::VerificationFailed => "verification_failed",

@@ -24,6 +24,11 @@ pub struct AccountRecord {
 }
 
 impl AccountRecord {
+    /// How the account is verified.
+    pub fn flow(&self) -> anyhow::Result<crate::domain::Flow> {
+        self.row.flow.parse()
+    }
+
     /// The state-machine state.
     pub fn state(&self) -> anyhow::Result<AccountState> {
         Ok(AccountState {
@@ -46,6 +51,8 @@ pub struct NewAccount {
     pub plaid_verification_status: String,
     /// Initial verification.
     pub verification: Verification,
+    /// How it is verified.
+    pub flow: crate::domain::Flow,
 }
 
 /// Accounts selected by `filter`, each with whether its numbers are stored: one query (an
@@ -163,6 +170,7 @@ pub async fn insert_all(
             status_changed_at: Set(now),
             version: Set(1),
             updated_at: Set(now),
+            flow: Set(a.flow.as_str().to_owned()),
         }
         .insert(db)
         .await

@@ -19,7 +19,8 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use super::{Verifier, VerifierError};
-use crate::domain::Verification;
+use crate::domain::{AccountState, DomainEvent, Flow, Verification};
+use crate::events::{self, AccountEventFacts};
 use crate::store::accounts::{AccountRecord, NewAccount};
 use crate::store::exchanges::{self, Claim, Exchanged};
 use crate::store::{self, Numbers, accounts, items};
@@ -237,7 +238,30 @@ impl Verifier {
         for (account_id, n) in &numbers {
             store_numbers(self, &txn, account_id, &item_id, n, now).await?;
         }
+        for account in &new_accounts {
+            let status = AccountState {
+                verification: account.verification,
+                login_required: false,
+                has_numbers: numbers.contains_key(&account.account_id),
+            }
+            .status();
+            let event = events::account_event(
+                &AccountEventFacts {
+                    user_id: attempt.user_id,
+                    item_id: &item_id,
+                    account_id: &account.account_id,
+                    status,
+                    previous: status,
+                    cause: "LINK/EXCHANGE",
+                    mask: account.mask.as_deref(),
+                    flow: account.flow,
+                },
+                now,
+            );
+            events::enqueue(&self.outbox, &txn, DomainEvent::Linked, &event).await?;
+        }
         txn.commit().await.map_err(VerifierError::db)?;
+        self.outbox.committed();
         tracing::info!(%item_id, accounts = new_accounts.len(), "Item linked");
         let stored = accounts::of_item(&self.db, &item_id).await?;
         Ok((item_id, stored))
@@ -296,6 +320,7 @@ fn new_account(a: &AccountBase, link_accounts: &[LinkAccountInput]) -> NewAccoun
         // An unknown status is treated as pending: a webhook or a refresh settles it.
         verification: Verification::from_plaid(Some(&plaid_status))
             .unwrap_or(Verification::Pending),
+        flow: Flow::at_link(&plaid_status),
         plaid_verification_status: plaid_status,
     }
 }

@@ -183,6 +183,7 @@ impl Verifier {
                                 previous: before.status(),
                                 cause: &req.cause,
                                 mask: current.row.mask.as_deref(),
+                                flow: current.flow()?,
                             },
                             now,
                         );

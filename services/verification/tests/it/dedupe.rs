@@ -340,7 +340,7 @@ async fn the_inbox_migration_moves_the_processed_webhooks_and_back_on(
     };
     processed_webhook_v7::Entity::insert(row).exec(&db).await?;
 
-    Migrator::up(&db, None).await?;
+    Migrator::up(&db, Some(1)).await?;
     let moved = processed_webhook::Entity::find().all(&db).await?;
     assert_eq!(moved.len(), 1);
     let entry = &moved[0];

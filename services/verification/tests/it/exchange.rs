@@ -163,3 +163,35 @@ async fn an_attempt_that_died_after_plaid_exchanged_is_resumed_without_a_second_
     assert!(row.access_token_ct.is_none(), "the token copy is cleared");
     app.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn linking_publishes_who_the_account_belongs_to_once() -> anyhow::Result<()> {
+    crate::support::for_each_db(linking_publishes_who_the_account_belongs_to_once_on).await
+}
+
+async fn linking_publishes_who_the_account_belongs_to_once_on(
+    kind: crate::support::DbKind,
+) -> anyhow::Result<()> {
+    let app = crate::support::spawn_app(kind).await?;
+    let linked = app.link_account("user-linked-event").await?;
+    let js = app.stack.jetstream().await?;
+    let events = crate::support::poll_events(&js, &linked.account_id, "linked", 1).await?;
+    let event = &events[0];
+    assert_eq!(event.user_id, "user-linked-event");
+    assert_eq!(event.item_id, linked.item_id);
+    assert_eq!(
+        event.flow,
+        penny_proto::v1::VerificationFlow::Automated as i32
+    );
+    assert_eq!(event.status, penny_proto::v1::AccountStatus::Pending as i32);
+    assert_eq!(event.mask, format!("****{}", linked.mask));
+    // One per account, however the outbox relay ran.
+    crate::support::wait_webhooks_handled(&app.stack).await?;
+    assert_eq!(
+        crate::support::events::events_of(&js, &linked.account_id, "linked")
+            .await?
+            .len(),
+        1
+    );
+    app.stop().await
+}

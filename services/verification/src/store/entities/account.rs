@@ -33,6 +33,8 @@ pub struct Model {
     pub version: i64,
     /// Last change to this row.
     pub updated_at: DateTimeUtc,
+    /// [`crate::domain::Flow`] as text: how the account is verified.
+    pub flow: String,
 }
 
 /// No sea-orm relations: queries join by hand where needed.

@@ -11,6 +11,7 @@ mod m20261120_000005_create_processed_webhooks;
 mod m20261120_000006_create_token_exchanges;
 mod m20261122_000007_window_processed_webhooks;
 mod m20261202_000008_processed_webhooks_into_inbox;
+mod m20261202_000009_account_flow;
 
 /// Applies every migration of the verification database, in order (new ones go last: the
 /// order is the history of every database already migrated).
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_window_processed_webhooks::Migration),
             Box::new(penny_store::inbox::Migration),
             Box::new(m20261202_000008_processed_webhooks_into_inbox::Migration),
+            Box::new(m20261202_000009_account_flow::Migration),
         ]
     }
 }
