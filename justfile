@@ -68,6 +68,7 @@ contract: tools
 bench: tools
     cargo bench -p penny-sandbox --bench auth_get
     cargo bench -p penny-ingress --bench ingress
+    cargo bench -p penny-verification --bench consumer
 
 # Walk one Item through link -> token exchange -> micro-deposit verification -> /auth/get.
 demo: tools

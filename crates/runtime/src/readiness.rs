@@ -19,6 +19,9 @@ use futures::future::BoxFuture;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+/// How long a probed check may take in [`Readiness::run`] before it counts as failing.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// A check that needs a round trip; refreshed in the background.
 pub type Probe = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 /// A cheap check read on every question.
@@ -182,8 +185,10 @@ impl Readiness {
 
     /// Refreshes the probed checks every `interval` until `shutdown` is cancelled, then starts
     /// draining (so `/readyz` and gRPC health turn away new work at once).
+    /// Each probe may take up to [`PROBE_TIMEOUT`] (or the interval, when longer): a database
+    /// busy with a burst answers slowly, and that is not an outage.
     pub async fn run(self: Arc<Self>, interval: Duration, shutdown: CancellationToken) {
-        let timeout = interval.max(Duration::from_millis(500));
+        let timeout = interval.max(PROBE_TIMEOUT);
         loop {
             self.refresh(timeout).await;
             tokio::select! {

@@ -54,10 +54,13 @@ impl Supervisor {
     /// grace period for every task and aborts the rest. Returns the first failure.
     pub async fn run(mut self) -> anyhow::Result<()> {
         let mut result = Ok(());
+        // Biased: when shutdown and a task's end are ready together, the task ended because of
+        // the shutdown, not before it.
         tokio::select! {
+            biased;
             () = self.shutdown.cancelled() => {}
             Some(joined) = self.tasks.join_next() => {
-                result = task_result(joined, false);
+                result = task_result(joined, self.shutdown.is_cancelled());
                 self.shutdown.cancel();
             }
         }

@@ -23,6 +23,6 @@ pub mod propagation;
 pub use attributes::set_otel_attribute;
 pub use init::{TelemetryGuard, init, otel_layer, tracer_provider};
 pub use propagation::{
-    current_trace_id, extract_grpc, extract_http, extract_nats, inject_grpc, inject_http,
+    add_link, current_trace_id, extract_grpc, extract_http, extract_nats, inject_grpc, inject_http,
     inject_nats, set_parent,
 };

@@ -82,6 +82,16 @@ pub fn set_parent(span: &tracing::Span, cx: Context) {
     }
 }
 
+/// Links `span` to `other`'s trace: for work that serves many traces at once (one database
+/// commit for a batch of webhooks, one sync for many pokes), which has no single parent. A
+/// no-op when `other` carries no trace context.
+pub fn add_link(span: &tracing::Span, other: &tracing::Span) {
+    let cx = other.context().span().span_context().clone();
+    if cx.is_valid() {
+        span.add_link(cx);
+    }
+}
+
 /// The trace id of the current span as 32 lowercase hex digits, or `None` outside any span (or
 /// when no OpenTelemetry layer is installed). Handy in responses and error bodies.
 pub fn current_trace_id() -> Option<String> {

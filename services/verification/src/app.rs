@@ -30,6 +30,9 @@ use crate::watch::WatchFeed;
 /// How often the inbox (the processed-webhook log) is pruned.
 const INBOX_PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
+/// How often the database gauges (outbox backlog, accounts by status) are sampled.
+const DB_GAUGES_EVERY: Duration = Duration::from_secs(15);
+
 /// The verification service, built and ready to run.
 pub struct App {
     config: Config,
@@ -43,6 +46,7 @@ pub struct App {
     tokens: ApiTokens,
     readiness: Arc<Readiness>,
     registry: Registry,
+    metrics: Metrics,
 }
 
 impl std::fmt::Debug for App {
@@ -146,7 +150,7 @@ impl App {
             settings,
         );
         let topology = missing_streams(&config);
-        let readiness = crate::readiness::checks(&js, topology, &db, &outbox, &lanes, metrics);
+        let readiness = crate::readiness::checks(&js, topology, &db, &lanes);
         readiness.refresh(config.readiness_interval).await;
         let grpc = GrpcServer::bind(config.grpc_listen).await?;
         let admin = AdminServer::bind(config.admin_listen).await?;
@@ -163,6 +167,7 @@ impl App {
             tokens,
             readiness,
             registry,
+            metrics,
         })
     }
 
@@ -202,6 +207,7 @@ impl App {
             tokens,
             readiness,
             registry,
+            metrics,
         } = self;
         let feed = WatchFeed::default();
         let api = VerificationApi::new(verifier.clone(), feed.clone(), shutdown.clone());
@@ -224,6 +230,10 @@ impl App {
         tasks.spawn(
             "watch feed",
             feed.run(js, PENNY_EVENTS.to_owned(), stop.clone()),
+        );
+        tasks.spawn(
+            "database gauges",
+            metrics.sample_db_every(db.clone(), outbox.clone(), DB_GAUGES_EVERY, stop.clone()),
         );
         tasks.spawn(
             "inbox pruning",

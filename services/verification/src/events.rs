@@ -61,16 +61,19 @@ pub async fn enqueue(
     kind: DomainEvent,
     event: &pb::AccountEvent,
 ) -> anyhow::Result<()> {
-    let message = OutboxMessage::new(subject(kind), event.event_id.clone(), event.encode_to_vec())
-        .header(
-            penny_bus::HDR_CONTENT_TYPE,
-            penny_bus::PROTOBUF_ACCOUNT_EVENT,
-        );
     outbox
-        .enqueue(txn, message)
+        .enqueue(txn, message(kind, event))
         .await
         .context("writing a domain event to the outbox")?;
     Ok(())
+}
+
+/// The outbox message of `event`: its subject, `Nats-Msg-Id` = `event_id`, protobuf body.
+pub fn message(kind: DomainEvent, event: &pb::AccountEvent) -> OutboxMessage {
+    OutboxMessage::new(subject(kind), event.event_id.clone(), event.encode_to_vec()).header(
+        penny_bus::HDR_CONTENT_TYPE,
+        penny_bus::PROTOBUF_ACCOUNT_EVENT,
+    )
 }
 
 /// A protobuf timestamp.

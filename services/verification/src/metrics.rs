@@ -1,11 +1,14 @@
 //! The verification service's `/metrics`: Plaid attempts by endpoint and outcome with latency
 //! ([`PlaidMetrics`]), each webhook consumer's outcomes, lag, redeliveries and dead letters
-//! ([`ConsumerMetrics`], labelled `consumer="prompt"` or `"numbers"`), the outbox backlog and accounts by status. The sampled gauges are
-//! refreshed by [`Metrics::sample`] every readiness interval.
+//! ([`ConsumerMetrics`], labelled `consumer="prompt"` or `"numbers"`), the outbox backlog and
+//! accounts by status. The database gauges are refreshed by [`Metrics::sample_db_every`] (not
+//! by readiness: counting accounts scans the table, and a probe must stay cheap).
 //!
 //! Names carry the `penny_verification_` prefix, e.g. `penny_verification_plaid_requests_total`,
 //! `penny_verification_consumer_pending_messages`, `penny_verification_outbox_backlog_messages`,
 //! `penny_verification_accounts{status}`.
+
+use std::time::Duration;
 
 use penny_bus::ConsumerMetrics;
 use penny_plaid::PlaidMetrics;
@@ -15,6 +18,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
 
 use crate::domain::Status;
 use crate::store::accounts;
@@ -65,6 +69,23 @@ impl Metrics {
             accounts,
         };
         (registry, metrics)
+    }
+
+    /// Refreshes the database gauges every `every` until `shutdown` is cancelled.
+    pub async fn sample_db_every(
+        self,
+        db: DatabaseConnection,
+        outbox: Outbox,
+        every: Duration,
+        shutdown: CancellationToken,
+    ) {
+        loop {
+            self.sample_db(&db, &outbox).await;
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+        }
     }
 
     /// Refreshes the database-sampled gauges (outbox backlog, accounts by status). Failures

@@ -1,7 +1,7 @@
 //! What the service must reach to do its work, checked for `/readyz` and gRPC health:
 //! NATS (live), the streams (created when missing, if allowed), both durable consumers (their
 //! pulls work, and the server knows them; their lag is sampled on the way) and the database
-//! (the outbox backlog and accounts by status are sampled on the way).
+//! (pinged; its gauges are sampled by their own task, see `crate::metrics::Metrics::sample_db_every`).
 
 use std::sync::Arc;
 
@@ -10,11 +10,9 @@ use futures::future::BoxFuture;
 use penny_bus::topology::ALL_STREAMS;
 use penny_bus::{ConsumerMetrics, PLAID_WEBHOOKS, Topology};
 use penny_runtime::Readiness;
-use penny_store::Outbox;
 use sea_orm::DatabaseConnection;
 
 use crate::consumer::Lane;
-use crate::metrics::Metrics;
 
 type Check = BoxFuture<'static, Result<(), String>>;
 
@@ -23,9 +21,7 @@ pub fn checks(
     js: &jetstream::Context,
     topology: Option<Topology>,
     db: &DatabaseConnection,
-    outbox: &Outbox,
     lanes: &[Lane],
-    metrics: Metrics,
 ) -> Arc<Readiness> {
     let streams = {
         let js = js.clone();
@@ -59,14 +55,10 @@ pub fn checks(
         }
     };
     let database = {
-        let (db, outbox) = (db.clone(), outbox.clone());
+        let db = db.clone();
         move || -> Check {
-            let (db, outbox, metrics) = (db.clone(), outbox.clone(), metrics.clone());
-            Box::pin(async move {
-                penny_store::readiness::ping(&db).await?;
-                metrics.sample_db(&db, &outbox).await;
-                Ok(())
-            })
+            let db = db.clone();
+            Box::pin(async move { penny_store::readiness::ping(&db).await })
         }
     };
     let pulls: Vec<_> = lanes.iter().map(Lane::pulls_check).collect();

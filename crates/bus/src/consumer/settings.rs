@@ -23,6 +23,8 @@ pub struct ConsumerSettings {
     pub ack_wait: Duration,
     /// Unacked messages allowed across all replicas.
     pub max_ack_pending: i64,
+    /// Messages handed to the handler at once (1: one by one).
+    pub batch: usize,
 }
 
 impl ConsumerSettings {
@@ -47,7 +49,9 @@ impl ConsumerSettings {
 
     /// The loop's options.
     pub fn run_options(&self) -> RunOptions {
-        RunOptions::new(self.policy(), self.concurrency)
+        let mut options = RunOptions::new(self.policy(), self.concurrency);
+        options.batch = self.batch.max(1);
+        options
     }
 }
 
@@ -70,6 +74,7 @@ impl ConsumerSettings {
 ///     default_concurrency = 8;
 ///     default_max_ack_pending = 1000;
 ///     default_retry_cap = "5m";
+///     default_batch = 1;
 /// }
 /// let args = WebhookConsumerArgs::default();
 /// assert_eq!(args.settings().name, "example");
@@ -86,6 +91,7 @@ macro_rules! consumer_args {
         default_concurrency = $concurrency:literal;
         default_max_ack_pending = $max_ack_pending:literal;
         default_retry_cap = $retry_cap:literal;
+        default_batch = $batch:literal;
     ) => {
         $(#[$meta])*
         #[derive(::clap::Args, Debug, Clone, PartialEq, Eq)]
@@ -120,6 +126,11 @@ macro_rules! consumer_args {
             /// messages handed back with a delay count until they are redelivered).
             #[arg(id = concat!($flag, "-max-ack-pending"), long = concat!($flag, "-max-ack-pending"), env = concat!($prefix, "_CONSUMER_MAX_ACK_PENDING"), default_value_t = $max_ack_pending)]
             pub max_ack_pending: i64,
+
+            /// Messages handled together (one read and one transaction for all of them, when
+            /// the service's handler batches); 1 handles each on its own.
+            #[arg(id = concat!($flag, "-batch"), long = concat!($flag, "-batch"), env = concat!($prefix, "_CONSUMER_BATCH"), default_value_t = $batch)]
+            pub batch: usize,
         }
 
         impl ::std::default::Default for $name {
@@ -140,6 +151,7 @@ macro_rules! consumer_args {
                     retry_cap: self.retry_cap,
                     ack_wait: self.ack_wait,
                     max_ack_pending: self.max_ack_pending,
+                    batch: self.batch,
                 }
             }
         }

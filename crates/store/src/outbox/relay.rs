@@ -26,6 +26,8 @@ pub struct RelaySettings {
     pub poll_interval: Duration,
     /// How long to wait for each PubAck.
     pub ack_timeout: Duration,
+    /// First pause after a failed round (it doubles while rounds keep failing).
+    pub first_backoff: Duration,
     /// Longest pause between attempts while NATS or the database fails.
     pub max_backoff: Duration,
     /// How long a published row is kept before the relay deletes it. Keep it well over the
@@ -42,6 +44,7 @@ impl Default for RelaySettings {
             batch_size: 100,
             poll_interval: Duration::from_secs(1),
             ack_timeout: Duration::from_secs(5),
+            first_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(30),
             keep_published: Duration::from_secs(24 * 3600),
             purge_interval: Duration::from_secs(3600),
@@ -99,7 +102,7 @@ impl OutboxRelay {
     /// recovered NATS by the backoff. No row is ever skipped. Every `purge_interval` it also
     /// deletes the rows published more than `keep_published` ago.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) {
-        let first_backoff = Duration::from_millis(100);
+        let first_backoff = self.settings.first_backoff;
         let mut backoff = first_backoff;
         let mut purge =
             PurgeSchedule::new(self.settings.keep_published, self.settings.purge_interval);
@@ -198,16 +201,18 @@ impl OutboxRelay {
     }
 }
 
-/// Resolves when `client` is connected after having been disconnected (or at once if it is
-/// connected now, e.g. the failure was not NATS's). Polls the local connection state: no I/O.
+/// Resolves when `client` is connected again after a disconnect: it waits for the connection
+/// to drop (the failed round may have beaten the client to noticing) and then to come back. When
+/// the failure was not NATS's (a missing stream, the database), no drop comes and this never
+/// resolves: the pause or a commit ends the wait. Polls the local connection state: no I/O.
 async fn reconnected(client: async_nats::Client) {
     use async_nats::connection::State;
-    if client.connection_state() == State::Connected {
-        // The failure was something else (a full stream, the database): wait for the pause.
-        std::future::pending::<()>().await;
+    const EVERY: Duration = Duration::from_millis(50);
+    while client.connection_state() == State::Connected {
+        tokio::time::sleep(EVERY).await;
     }
     while client.connection_state() != State::Connected {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(EVERY).await;
     }
     tracing::info!("NATS is back; relaying at once");
 }

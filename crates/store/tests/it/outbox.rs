@@ -352,3 +352,98 @@ on_both_databases!(
     relay_purges,
     the_running_relay_deletes_rows_once_past_their_keep_time
 );
+
+/// A relay whose poll and backoff are an hour: only its wake-ups can publish within the test.
+fn sleepy_settings() -> RelaySettings {
+    RelaySettings {
+        poll_interval: Duration::from_secs(3600),
+        first_backoff: Duration::from_secs(3600),
+        max_backoff: Duration::from_secs(3600),
+        ..settings()
+    }
+}
+
+async fn the_relay_wakes_on_reconnect_and_on_commit_not_after_its_backoff(test_db: TestDb) {
+    let mut env = env(test_db).await;
+    let outbox = Outbox::new(env.db.clone());
+    let token = CancellationToken::new();
+    let relay = tokio::spawn(
+        outbox
+            .relay(env.js.clone())
+            .with_settings(sleepy_settings())
+            .run_until_stopped(token.clone()),
+    );
+    let pending_is = |n: u64| {
+        let db = env.db.clone();
+        move || {
+            let db = db.clone();
+            async move { pending_count(&db).await.unwrap() == n }
+        }
+    };
+    let wait = Duration::from_secs(20);
+
+    // NATS goes away; a commit wakes the relay, its round fails, and it backs off for an hour.
+    env.nats.stop().unwrap();
+    outbox.enqueue(&env.db, event(0)).await.unwrap();
+    outbox.committed();
+    let db = env.db.clone();
+    penny_testkit::poll_until(wait, || {
+        let db = db.clone();
+        async move {
+            outbox::Entity::find()
+                .one(&db)
+                .await
+                .unwrap()
+                .is_some_and(|row| row.attempts >= 1)
+        }
+    })
+    .await
+    .unwrap();
+    // NATS comes back: the reconnect ends the pause.
+    env.nats.restart().await.unwrap();
+    penny_testkit::poll_until(wait, pending_is(0))
+        .await
+        .unwrap();
+
+    // The stream is gone (NATS itself is fine): the round fails and the relay backs off again;
+    // a reconnect will not come, but the next commit ends the pause.
+    env.js.delete_stream(PENNY_EVENTS).await.unwrap();
+    outbox.enqueue(&env.db, event(1)).await.unwrap();
+    outbox.committed();
+    let db = env.db.clone();
+    penny_testkit::poll_until(wait, || {
+        let db = db.clone();
+        async move {
+            outbox::Entity::find()
+                .filter(outbox::Column::PublishedAt.is_null())
+                .one(&db)
+                .await
+                .unwrap()
+                .is_some_and(|row| row.attempts >= 1)
+        }
+    })
+    .await
+    .unwrap();
+    ensure_penny_events(&env.js, &StreamSettings::default())
+        .await
+        .unwrap();
+    outbox.enqueue(&env.db, event(2)).await.unwrap();
+    outbox.committed();
+    penny_testkit::poll_until(wait, pending_is(0))
+        .await
+        .unwrap();
+
+    token.cancel();
+    relay.await.unwrap();
+    let payloads: Vec<String> = stream_messages(&env.js)
+        .await
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(payloads, vec!["event-1".to_owned(), "event-2".to_owned()]);
+}
+
+on_both_databases!(
+    relay_wakes,
+    the_relay_wakes_on_reconnect_and_on_commit_not_after_its_backoff
+);

@@ -9,14 +9,18 @@ penny_bus::consumer_args! {
     /// The webhook consumer for webhooks that call `/auth/get` (`AUTOMATICALLY_VERIFIED`,
     /// `DEFAULT_UPDATE`, `SMS_MICRODEPOSITS_VERIFICATION`): `PENNY_VERIFICATION_CONSUMER_*`.
     /// When the budget is spent they are handed back with a delay (their turn), so its unacked
-    /// limit is high and its retry cap long: thousands may wait their turn at once.
+    /// limit is high and its retry cap long: thousands may wait their turn at once. In a
+    /// burst, up to 128 webhooks share one transaction (256 in flight): the consumer benchmark
+    /// measured 2.7 ms of CPU per webhook one at a time, 0.7 ms at 32 and 0.46 ms at 128 on
+    /// SQLite; a lone webhook waits at most the 2 ms linger for company.
     pub struct ConsumerArgs;
     env_prefix = "PENNY_VERIFICATION";
     flag_prefix = "consumer";
     default_name = "verification";
-    default_concurrency = 8;
+    default_concurrency = 256;
     default_max_ack_pending = 50000;
     default_retry_cap = "15m";
+    default_batch = 128;
 }
 
 penny_bus::consumer_args! {
@@ -29,6 +33,7 @@ penny_bus::consumer_args! {
     default_concurrency = 8;
     default_max_ack_pending = 1000;
     default_retry_cap = "5m";
+    default_batch = 1;
 }
 
 /// penny's share of Plaid's `/auth/get` limits, enforced across all replicas together.

@@ -30,6 +30,7 @@ use chrono::{DateTime, SubsecRound as _, Utc};
 use penny_bus::{Delivery, Handler, Outcome};
 use penny_plaid::webhook::Webhook;
 use sha2::{Digest, Sha256};
+use tracing::Instrument as _;
 
 use crate::verifier::{ChangeRequest, Verifier, VerifierError, WebhookRef};
 pub use lane::Lane;
@@ -91,10 +92,12 @@ impl WebhookHandler {
         Self { verifier }
     }
 
-    #[tracing::instrument(
-        name = "verification.webhook",
-        skip_all,
-        fields(
+    /// Reads one delivery into what to do with it, in its own `verification.webhook` span (a
+    /// child of the delivery's `consume` span).
+    fn prepare(&self, delivery: &Delivery) -> (tracing::Span, Prepared) {
+        let span = tracing::info_span!(
+            parent: delivery.span(),
+            "verification.webhook",
             subject = %delivery.subject(),
             seq = delivery.stream_sequence(),
             delivered = delivery.delivered(),
@@ -102,95 +105,161 @@ impl WebhookHandler {
             webhook_code = tracing::field::Empty,
             item_id = tracing::field::Empty,
             outcome = tracing::field::Empty,
-        )
-    )]
-    async fn handle_delivery(&self, delivery: &Delivery) -> Outcome {
-        let outcome = self.decide(delivery).await;
-        let span = tracing::Span::current();
-        span.record("outcome", outcome.label());
-        match &outcome {
-            Outcome::Ack => {}
-            Outcome::Retry { reason } => tracing::info!(%reason, "webhook will be retried"),
-            Outcome::RetryAfter { delay, reason } => {
-                tracing::info!(%reason, ?delay, "webhook will be retried after the delay");
-            }
-            Outcome::Park { reason } => tracing::warn!(%reason, "webhook parked"),
-        }
-        outcome
+        );
+        let prepared = span.in_scope(|| prepare(delivery, &span));
+        (span, prepared)
     }
 
-    async fn decide(&self, delivery: &Delivery) -> Outcome {
-        let body = delivery.payload();
-        let key = dedupe_key(body);
-        let stream_sequence =
-            (delivery.stream_sequence() > 0).then_some(delivery.stream_sequence());
-        let received_at = received_at(delivery);
-        let webhook = match Webhook::parse(body) {
-            Ok(w) => w,
-            Err(e) => return Outcome::park(e.to_string()),
-        };
-        let span = tracing::Span::current();
-        span.record("webhook_type", webhook.webhook_type.as_str());
-        span.record("webhook_code", webhook.webhook_code.as_str());
-        if let Some(item_id) = &webhook.item_id {
-            span.record("item_id", item_id.as_str());
-        }
-        let event = match webhook.event() {
-            Ok(event) => event,
-            Err(e) => return Outcome::park(e.to_string()),
-        };
-        let webhook_ref = WebhookRef {
-            dedupe_key: key,
-            webhook_type: webhook.webhook_type.clone(),
-            webhook_code: webhook.webhook_code.clone(),
-            account_id: webhook.account_id.clone(),
-            stream_sequence,
-            received_at,
-        };
-        match route::route(&event) {
-            Route::Unhandled(reason) => {
+    /// Acts on one prepared webhook that needs no change (or cannot be read).
+    async fn settle_alone(&self, prepared: Prepared) -> Outcome {
+        match prepared {
+            Prepared::Done(outcome) => outcome,
+            Prepared::Unhandled {
+                webhook,
+                item_id,
+                reason,
+            } => {
                 tracing::info!(%reason, "webhook not acted on");
                 match self
                     .verifier
-                    .record_unhandled(&webhook_ref, webhook.item_id.as_deref(), reason)
+                    .record_unhandled(&webhook, item_id.as_deref(), reason)
                     .await
                 {
                     Ok(()) | Err(VerifierError::Duplicate) => Outcome::Ack,
                     Err(e) => Outcome::retry(format!("recording the webhook: {e:#}")),
                 }
             }
-            Route::Apply {
-                item_id,
-                target,
-                event,
-            } => {
-                let request = ChangeRequest {
-                    item_id,
-                    target,
-                    event,
-                    cause: format!("{}/{}", webhook.webhook_type, webhook.webhook_code),
-                    webhook: Some(webhook_ref),
-                    plaid_status: None,
-                };
-                match self.verifier.apply(&request).await {
-                    Ok(report) => {
-                        tracing::info!(
-                            applied = report.applied.len(),
-                            ignored = report.ignored.len(),
-                            "webhook processed"
-                        );
-                        Outcome::Ack
-                    }
-                    Err(e) => outcome_of(e),
-                }
-            }
+            Prepared::Apply(request) => match self.verifier.apply(&request).await {
+                Ok(report) => applied(&report),
+                Err(e) => outcome_of(e),
+            },
         }
     }
 }
 
+/// What one webhook asks for, once read.
+enum Prepared {
+    /// Nothing more to do: this outcome (e.g. parked: the body cannot be read).
+    Done(Outcome),
+    /// A code this service does not act on: record it.
+    Unhandled {
+        webhook: WebhookRef,
+        item_id: Option<String>,
+        reason: String,
+    },
+    /// A change to apply.
+    Apply(ChangeRequest),
+}
+
+/// Reads `delivery` (its fields recorded on `span`).
+fn prepare(delivery: &Delivery, span: &tracing::Span) -> Prepared {
+    let body = delivery.payload();
+    let stream_sequence = (delivery.stream_sequence() > 0).then_some(delivery.stream_sequence());
+    let webhook = match Webhook::parse(body) {
+        Ok(w) => w,
+        Err(e) => return Prepared::Done(Outcome::park(e.to_string())),
+    };
+    span.record("webhook_type", webhook.webhook_type.as_str());
+    span.record("webhook_code", webhook.webhook_code.as_str());
+    if let Some(item_id) = &webhook.item_id {
+        span.record("item_id", item_id.as_str());
+    }
+    let event = match webhook.event() {
+        Ok(event) => event,
+        Err(e) => return Prepared::Done(Outcome::park(e.to_string())),
+    };
+    let webhook_ref = WebhookRef {
+        dedupe_key: dedupe_key(body),
+        webhook_type: webhook.webhook_type.clone(),
+        webhook_code: webhook.webhook_code.clone(),
+        account_id: webhook.account_id.clone(),
+        stream_sequence,
+        received_at: received_at(delivery),
+    };
+    match route::route(&event) {
+        Route::Unhandled(reason) => Prepared::Unhandled {
+            webhook: webhook_ref,
+            item_id: webhook.item_id.clone(),
+            reason,
+        },
+        Route::Apply {
+            item_id,
+            target,
+            event,
+        } => Prepared::Apply(ChangeRequest {
+            item_id,
+            target,
+            event,
+            cause: format!("{}/{}", webhook.webhook_type, webhook.webhook_code),
+            webhook: Some(webhook_ref),
+            plaid_status: None,
+            span: span.clone(),
+        }),
+    }
+}
+
+/// The outcome of an applied change (logged in the current span).
+fn applied(report: &crate::verifier::Report) -> Outcome {
+    tracing::info!(
+        applied = report.applied.len(),
+        ignored = report.ignored.len(),
+        "webhook processed"
+    );
+    Outcome::Ack
+}
+
+/// Logs `outcome` in `span` and records it there.
+fn logged(span: &tracing::Span, outcome: Outcome) -> Outcome {
+    span.record("outcome", outcome.label());
+    let _entered = span.enter();
+    match &outcome {
+        Outcome::Ack => {}
+        Outcome::Retry { reason } => tracing::info!(%reason, "webhook will be retried"),
+        Outcome::RetryAfter { delay, reason } => {
+            tracing::info!(%reason, ?delay, "webhook will be retried after the delay");
+        }
+        Outcome::Park { reason } => tracing::warn!(%reason, "webhook parked"),
+    }
+    outcome
+}
+
 impl Handler for WebhookHandler {
     async fn handle(&self, delivery: &Delivery) -> Outcome {
-        self.handle_delivery(delivery).await
+        let (span, prepared) = self.prepare(delivery);
+        let outcome = self.settle_alone(prepared).instrument(span.clone()).await;
+        logged(&span, outcome)
+    }
+
+    /// A batch: the changes of all its webhooks are applied together (one read, one
+    /// transaction; see `Verifier::apply_batch`); the rest one by one.
+    async fn handle_batch(&self, deliveries: &[Delivery]) -> Vec<Outcome> {
+        let mut spans = Vec::with_capacity(deliveries.len());
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; deliveries.len()];
+        let mut changes: Vec<(usize, ChangeRequest)> = Vec::new();
+        for (i, delivery) in deliveries.iter().enumerate() {
+            let (span, prepared) = self.prepare(delivery);
+            match prepared {
+                Prepared::Apply(request) => changes.push((i, request)),
+                other => {
+                    outcomes[i] = Some(self.settle_alone(other).instrument(span.clone()).await);
+                }
+            }
+            spans.push(span);
+        }
+        let requests: Vec<ChangeRequest> = changes.iter().map(|(_, r)| r.clone()).collect();
+        let results = self.verifier.apply_batch(&requests).await;
+        for ((i, _), result) in changes.iter().zip(results) {
+            let _entered = spans[*i].enter();
+            outcomes[*i] = Some(match result {
+                Ok(report) => applied(&report),
+                Err(e) => outcome_of(e),
+            });
+        }
+        outcomes
+            .into_iter()
+            .zip(&spans)
+            .map(|(o, span)| logged(span, o.unwrap_or(Outcome::retry("no outcome"))))
+            .collect()
     }
 }
 

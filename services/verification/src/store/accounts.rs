@@ -331,21 +331,21 @@ pub async fn update_states(
         return Ok(true);
     }
     let id = || Expr::col(account::Column::AccountId);
-    let mut verification = CaseStatement::new();
-    let mut login_required = CaseStatement::new();
-    let mut status_changed_at = CaseStatement::new();
-    let mut plaid_status = CaseStatement::new();
+    let mut verification = Cases::default();
+    let mut login_required = Cases::default();
+    let mut status_changed_at = Cases::default();
+    let mut plaid_status = Cases::default();
     let mut guard = Condition::any();
     for change in changes {
         let row = &change.current.row;
         let is = || id().eq(row.account_id.as_str());
-        verification = verification.case(is(), Expr::value(change.next.verification.as_str()));
-        login_required = login_required.case(is(), Expr::value(change.next.login_required));
+        verification.when(is(), Expr::value(change.next.verification.as_str()));
+        login_required.when(is(), Expr::value(change.next.login_required));
         if change.current.state()?.status() != change.next.status() {
-            status_changed_at = status_changed_at.case(is(), Expr::value(now));
+            status_changed_at.when(is(), Expr::value(now));
         }
         if let Some(status) = change.plaid_status {
-            plaid_status = plaid_status.case(is(), Expr::value(status.to_owned()));
+            plaid_status.when(is(), Expr::value(status.to_owned()));
         }
         guard = guard.add(
             Condition::all()
@@ -353,32 +353,18 @@ pub async fn update_states(
                 .add(account::Column::Version.eq(row.version)),
         );
     }
-    let keep = |column: account::Column| Expr::col(column);
-    let result = account::Entity::update_many()
-        .col_expr(
-            account::Column::Verification,
-            verification
-                .finally(keep(account::Column::Verification))
-                .into(),
-        )
-        .col_expr(
-            account::Column::LoginRequired,
-            login_required
-                .finally(keep(account::Column::LoginRequired))
-                .into(),
-        )
-        .col_expr(
-            account::Column::StatusChangedAt,
-            status_changed_at
-                .finally(keep(account::Column::StatusChangedAt))
-                .into(),
-        )
-        .col_expr(
-            account::Column::PlaidVerificationStatus,
-            plaid_status
-                .finally(keep(account::Column::PlaidVerificationStatus))
-                .into(),
-        )
+    let mut update = account::Entity::update_many();
+    for (column, cases) in [
+        (account::Column::Verification, verification),
+        (account::Column::LoginRequired, login_required),
+        (account::Column::StatusChangedAt, status_changed_at),
+        (account::Column::PlaidVerificationStatus, plaid_status),
+    ] {
+        if let Some(expr) = cases.or_keep(column) {
+            update = update.col_expr(column, expr);
+        }
+    }
+    let result = update
         .col_expr(
             account::Column::Version,
             Expr::col(account::Column::Version).add(1),
@@ -389,6 +375,26 @@ pub async fn update_states(
         .await
         .context("updating accounts' states")?;
     Ok(result.rows_affected == changes.len() as u64)
+}
+
+/// The `CASE account_id WHEN ... END` of one column in [`update_states`]; a column no change
+/// touches is left out of the `SET` (SQL has no `CASE` without a `WHEN`).
+#[derive(Default)]
+struct Cases {
+    case: CaseStatement,
+    arms: usize,
+}
+
+impl Cases {
+    fn when(&mut self, condition: impl Into<Condition>, value: Expr) {
+        self.case = std::mem::take(&mut self.case).case(condition, value);
+        self.arms += 1;
+    }
+
+    /// The column's new value (its own when no arm matches), or `None` when it has no arm.
+    fn or_keep(self, column: account::Column) -> Option<sea_orm::sea_query::SimpleExpr> {
+        (self.arms > 0).then(|| self.case.finally(Expr::col(column)).into())
+    }
 }
 
 /// Stores (or replaces) the sealed numbers of several accounts: one delete and one insert.

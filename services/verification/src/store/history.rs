@@ -21,7 +21,7 @@ pub struct Transition<'a> {
     /// Webhook dedupe key, if a webhook caused it.
     pub dedupe_key: Option<&'a str>,
     /// Domain event id, if one was published.
-    pub event_id: Option<&'a str>,
+    pub event_id: Option<String>,
 }
 
 /// Appends several transitions in one statement.
@@ -50,7 +50,7 @@ fn row(t: &Transition<'_>, now: DateTime<Utc>) -> status_history::ActiveModel {
         to_status: Set(t.to.as_str().to_owned()),
         cause: Set(t.cause.to_owned()),
         dedupe_key: Set(t.dedupe_key.map(str::to_owned)),
-        event_id: Set(t.event_id.map(str::to_owned)),
+        event_id: Set(t.event_id.clone()),
         occurred_at: Set(now),
     }
 }

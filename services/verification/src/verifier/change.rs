@@ -42,6 +42,8 @@ pub struct ChangeRequest {
     pub webhook: Option<WebhookRef>,
     /// Plaid's raw `verification_status` to store (from a refresh).
     pub plaid_status: Option<String>,
+    /// The span of the webhook or call behind it: its outbox event continues this trace.
+    pub span: tracing::Span,
 }
 
 /// One applied transition.

@@ -66,6 +66,30 @@ impl VerifierError {
         move |source| Self::Plaid { call, source }
     }
 
+    /// The same failure for another change of a batch that failed together (a database error
+    /// fails every change of its round). Plaid and internal errors are carried as their text.
+    pub fn clone_kind(&self) -> Self {
+        match self {
+            Self::ItemNotFound(id) => Self::ItemNotFound(id.clone()),
+            Self::AccountNotFound(id) => Self::AccountNotFound(id.clone()),
+            Self::NotVerified { account_id, status } => Self::NotVerified {
+                account_id: account_id.clone(),
+                status: *status,
+            },
+            Self::NumbersMissing(id) => Self::NumbersMissing(id.clone()),
+            Self::Revoked(id) => Self::Revoked(id.clone()),
+            Self::GoneAtPlaid(id) => Self::GoneAtPlaid(id.clone()),
+            Self::UserMismatch => Self::UserMismatch,
+            Self::ExchangeInProgress => Self::ExchangeInProgress,
+            Self::RateLimited { retry_after } => Self::RateLimited {
+                retry_after: *retry_after,
+            },
+            Self::Conflict => Self::Conflict,
+            Self::Duplicate => Self::Duplicate,
+            Self::Plaid { .. } | Self::Internal(_) => Self::Internal(anyhow::anyhow!("{self:#}")),
+        }
+    }
+
     /// A database error.
     pub fn db(err: sea_orm::DbErr) -> Self {
         Self::Internal(anyhow::Error::new(err).context("database"))

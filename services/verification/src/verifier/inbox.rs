@@ -98,6 +98,47 @@ impl Verifier {
         inbox::seen(db, &lookup).await.map_err(VerifierError::db)
     }
 
+    /// For each change `which` of `reqs`: whether its webhook was already processed (one query
+    /// for all of them through `db`, the pool or the round's transaction). Changes without a
+    /// webhook are never duplicates.
+    pub(super) async fn duplicates(
+        &self,
+        db: &impl ConnectionTrait,
+        reqs: &[super::ChangeRequest],
+        which: &[usize],
+    ) -> Result<Vec<bool>, VerifierError> {
+        let lookups: Vec<(usize, Lookup<'_>)> = which
+            .iter()
+            .enumerate()
+            .filter_map(|(pos, &i)| {
+                reqs[i].webhook.as_ref().map(|w| {
+                    (
+                        pos,
+                        Lookup {
+                            consumer: INBOX_CONSUMER,
+                            key: &w.dedupe_key,
+                            stream_sequence: w.stream_sequence,
+                            received_at: w.received_at,
+                            window: self.settings.dedupe_window,
+                        },
+                    )
+                })
+            })
+            .collect();
+        let mut out = vec![false; which.len()];
+        if lookups.is_empty() {
+            return Ok(out);
+        }
+        let only: Vec<Lookup<'_>> = lookups.iter().map(|(_, l)| *l).collect();
+        let seen = inbox::seen_many(db, &only)
+            .await
+            .map_err(VerifierError::db)?;
+        for ((pos, _), found) in lookups.iter().zip(seen) {
+            out[*pos] = found.is_some();
+        }
+        Ok(out)
+    }
+
     /// Records a webhook this service does not act on (so a redelivery is recognised and the
     /// log shows it arrived), unless it duplicates one already recorded
     /// ([`VerifierError::Duplicate`]). A concurrent record of the same delivery counts as done.

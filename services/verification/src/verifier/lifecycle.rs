@@ -52,6 +52,7 @@ impl Verifier {
                     event: Event::LoginRequired,
                     cause,
                     webhook: None,
+                    span: tracing::Span::current(),
                     plaid_status: None,
                 })
                 .await?;
@@ -82,6 +83,7 @@ impl Verifier {
                     cause,
                     webhook: None,
                     plaid_status,
+                    span: tracing::Span::current(),
                 })
                 .await?;
             tracing::info!(
@@ -123,6 +125,7 @@ impl Verifier {
             cause: "api/RemoveItem".to_owned(),
             webhook: None,
             plaid_status: None,
+            span: tracing::Span::current(),
         })
         .await?;
         // An Item without accounts has no transition to purge it: make sure.

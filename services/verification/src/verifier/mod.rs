@@ -6,6 +6,7 @@
 //! the numbers, the history, the processed-webhook record and the domain events in one
 //! transaction.
 
+mod apply;
 mod change;
 mod error;
 mod exchange;
@@ -13,7 +14,6 @@ mod inbox;
 mod lifecycle;
 mod locks;
 mod numbers;
-mod reconcile;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -8,6 +8,7 @@
 mod support;
 
 mod auth;
+mod burst;
 mod crash;
 mod dedupe;
 mod exchange;

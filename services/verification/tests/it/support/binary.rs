@@ -74,9 +74,10 @@ impl Binary {
                 format!("127.0.0.1:{}", options.grpc_port),
             )
             .env("PENNY_VERIFICATION_ADMIN_LISTEN", "127.0.0.1:0")
+            // The default ack_wait (5 s): after a kill -9 the crash tests see the webhook come
+            // back within it.
             .env("PENNY_VERIFICATION_CONSUMER_RETRY_BASE", "200ms")
             .env("PENNY_VERIFICATION_CONSUMER_RETRY_CAP", "1s")
-            .env("PENNY_VERIFICATION_CONSUMER_ACK_WAIT", "2s")
             .env("PENNY_VERIFICATION_OUTBOX_POLL", "50ms")
             .env("PENNY_LOG_FILTER", options.log_filter.unwrap_or("info"))
             .stdin(Stdio::null())
