@@ -69,6 +69,7 @@ bench: tools
     cargo bench -p penny-sandbox --bench auth_get
     cargo bench -p penny-ingress --bench ingress
     cargo bench -p penny-verification --bench consumer
+    cargo bench -p penny-bus --bench limiter
 
 # Walk one Item through link -> token exchange -> micro-deposit verification -> /auth/get.
 demo: tools
