@@ -59,6 +59,15 @@ test *ARGS: tools
         cargo test "$@"
     fi
 
+# Offline checks of the Dockerfile and the Helm chart (lint, render, Kubernetes/KEDA schemas, assertions).
+helm-check: tools
+    HELM_CHECK_SKIP_BOOTSTRAP=1 ./scripts/helm-check.sh
+
+# The chart's production environment starts the real binaries and they report ready (debug build).
+helm-smoke: tools
+    cargo build -p penny-ingress -p penny-verification -p penny-transfer-events -p penny-notifier -p pennyctl
+    PYTHONDONTWRITEBYTECODE=1 .tools/bin/python deploy/helm/check/smoke.py
+
 # Plaid's official Python client (plaid-python) against the sandbox: schema drift shows here.
 contract: tools
     services/sandbox/contract/run.sh

