@@ -1,5 +1,5 @@
-# penny's task runner: what developers and CI run. `.ci/run` calls `just lint` and `just test`.
-# First time: ./scripts/bootstrap-tools.sh && export PATH="$PWD/.tools/bin:$PATH"
+# penny's task runner: what developers and CI run (`./just <recipe>` installs the tools first).
+# `.ci/run` calls `./just lint`, `./just helm-check`, `./just test` and `./just helm-smoke`.
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 # Recipe arguments arrive as "$@" (quoting preserved).
