@@ -56,7 +56,7 @@ pub async fn connect(url: &str, name: &str) -> Result<Client, ConnectError> {
 
 /// Connects to `url`, retrying with exponential backoff (100 ms doubling to 2 s) until
 /// `settings.initial_deadline`; the returned client reconnects forever.
-#[tracing::instrument(skip_all, fields(url = %redact_url(url), name = %settings.name))]
+#[tracing::instrument(level = "debug", skip_all, fields(url = %redact_url(url), name = %settings.name))]
 pub async fn connect_with(url: &str, settings: &ConnectSettings) -> Result<Client, ConnectError> {
     let deadline = Instant::now() + settings.initial_deadline;
     let mut backoff = Duration::from_millis(100);

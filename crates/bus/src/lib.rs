@@ -9,7 +9,8 @@
 //! - [`publish_durable`]: publish, await the PubAck, classify failures ([`PublishError`]).
 //! - [`consumer`]: durable pull consumers and the loop + step framework ([`run_consumer`],
 //!   [`Handler`], [`Outcome`], [`RetryPolicy`]); [`consumer_args!`] gives a service its
-//!   `PENNY_<SERVICE>_CONSUMER_*` settings ([`ConsumerSettings`]).
+//!   `PENNY_<SERVICE>_CONSUMER_*` settings ([`ConsumerSettings`]), and [`Lane`] ensures one at
+//!   build time and runs it.
 //! - [`dead_letters`]: park, list and redrive ([`DeadLetters`]).
 //! - [`trace`]: W3C trace context in NATS headers.
 //! - [`kv`]: key-value coordination shared by replicas: the rate limiter and the lease
@@ -31,9 +32,9 @@ pub mod trace;
 pub use connect::{ConnectError, ConnectSettings, connect, connect_with};
 pub use consumer::{
     ConsumerHealth, ConsumerMetrics, ConsumerSettings, ConsumerSetupError, ConsumerSpec, Delivery,
-    Handler, Outcome, RetryPolicy, RunOptions, ensure_pull_consumer, run_consumer,
+    Handler, Lane, Outcome, RetryPolicy, RunOptions, ensure_pull_consumer, run_consumer,
 };
-pub use dead_letters::{DeadLetter, DeadLetterError, DeadLetters, DlqCommand};
+pub use dead_letters::{DeadLetter, DeadLetterError, DeadLetters};
 pub use headers::*;
 pub use publish::{PublishError, PublishOutcome, publish_durable};
 pub use streams::{
@@ -46,7 +47,7 @@ pub use subjects::{
     EVENTS_FILTER, dlq_consumer_filter, dlq_subject, event_subject, sanitize_token,
     webhook_subject, webhook_type_filter,
 };
-pub use topology::Topology;
+pub use topology::{Topology, connect_jetstream, streams_probe};
 
 // For `consumer_args!`: the macro's expansion names these through `$crate`.
 #[doc(hidden)]

@@ -213,7 +213,7 @@ pub async fn ensure_stream(
 
 /// Creates the stream when it does not exist; leaves an existing stream exactly as it is, even
 /// when its settings differ from `wanted`. Returns whether it created it.
-#[tracing::instrument(skip_all, fields(stream = %wanted.name))]
+#[tracing::instrument(level = "debug", skip_all, fields(stream = %wanted.name))]
 pub async fn create_stream_if_missing(
     js: &jetstream::Context,
     wanted: Config,

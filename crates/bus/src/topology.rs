@@ -7,7 +7,9 @@
 //! not-ready while a stream they need is absent ([`Topology::check`]). So an operator's 10 GiB
 //! `PLAID_WEBHOOKS` stays 10 GiB whichever service restarts.
 
+use anyhow::Context as _;
 use async_nats::jetstream;
+use futures::future::BoxFuture;
 
 use crate::streams::{
     DEAD_LETTERS, Ensured, PENNY_EVENTS, PLAID_WEBHOOKS, StreamError, StreamSettings,
@@ -104,6 +106,47 @@ impl Topology {
                 missing.join(", ")
             ))
         }
+    }
+}
+
+/// Connects the service `name` to NATS at `url`; when `create` holds settings (allowed: the
+/// development default), creates those of `streams` that are missing, never changing one that
+/// exists.
+pub async fn connect_jetstream(
+    url: &str,
+    name: &str,
+    create: Option<&Topology>,
+    streams: &[&str],
+) -> anyhow::Result<jetstream::Context> {
+    let js = jetstream::new(crate::connect(url, name).await?);
+    if let Some(topology) = create {
+        topology
+            .create_missing(&js, streams)
+            .await
+            .context("creating missing streams")?;
+    }
+    Ok(js)
+}
+
+/// A readiness probe for `streams`: creates the missing ones first when `create` holds
+/// settings (a stream deleted while the service runs comes back), then reports which are
+/// missing ([`Topology::check`]).
+pub fn streams_probe(
+    js: jetstream::Context,
+    create: Option<Topology>,
+    streams: &'static [&'static str],
+) -> impl Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync + 'static {
+    move || {
+        let (js, create) = (js.clone(), create.clone());
+        Box::pin(async move {
+            if let Some(topology) = create {
+                topology
+                    .create_missing(&js, streams)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            Topology::check(&js, streams).await
+        })
     }
 }
 

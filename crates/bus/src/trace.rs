@@ -17,6 +17,11 @@ pub fn inject(headers: &mut HeaderMap) {
     penny_telemetry::inject_nats(headers);
 }
 
+/// Adds `span`'s trace context (not the current span's) to `headers`.
+pub fn inject_of(span: &tracing::Span, headers: &mut HeaderMap) {
+    penny_telemetry::inject_nats_of(span, headers);
+}
+
 /// Makes `span` a child of the trace context carried in `headers`, if any. Call it before the
 /// span is first entered.
 pub fn continue_trace(span: &tracing::Span, headers: Option<&HeaderMap>) {

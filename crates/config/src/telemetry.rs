@@ -25,7 +25,9 @@ pub struct TelemetryArgs {
     pub log_filter: String,
 
     /// OpenTelemetry collector endpoint for traces, OTLP over gRPC (e.g. `http://otel-collector:4317`).
-    /// Unset: no export, but spans still carry trace ids and `traceparent` is still propagated.
+    /// The standard `OTEL_EXPORTER_OTLP_ENDPOINT` works too (this wins when both are set), as do
+    /// `OTEL_SERVICE_NAME` and `OTEL_TRACES_SAMPLER`. Unset: no export, but spans still carry
+    /// trace ids and `traceparent` is still propagated.
     #[arg(long, env = "PENNY_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
 }

@@ -9,7 +9,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -17,9 +16,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use prometheus_client::registry::Registry;
 use serde_json::json;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::http::HttpListener;
 use crate::readiness::Readiness;
 
 /// The OpenMetrics text content type.
@@ -47,23 +46,20 @@ pub fn router<S>(readiness: Arc<Readiness>, registry: Arc<Registry>) -> Router<S
 /// An admin listener bound and ready to serve.
 #[derive(Debug)]
 pub struct AdminServer {
-    listener: TcpListener,
-    addr: SocketAddr,
+    listener: HttpListener,
 }
 
 impl AdminServer {
     /// Binds `addr` (port 0 picks a free port; see [`AdminServer::local_addr`]).
     pub async fn bind(addr: SocketAddr) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding the admin server on {addr}"))?;
-        let addr = listener.local_addr()?;
-        Ok(Self { listener, addr })
+        Ok(Self {
+            listener: HttpListener::bind(addr, "admin server").await?,
+        })
     }
 
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.listener.local_addr()
     }
 
     /// Serves [`router`] until `shutdown` is cancelled. The admin server stops last among
@@ -75,11 +71,10 @@ impl AdminServer {
         registry: Arc<Registry>,
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
-        tracing::info!(addr = %self.addr, "admin server: /healthz /readyz /metrics");
-        axum::serve(self.listener, router::<()>(readiness, registry))
-            .with_graceful_shutdown(shutdown.cancelled_owned())
+        tracing::info!(addr = %self.local_addr(), "admin server: /healthz /readyz /metrics");
+        self.listener
+            .serve(router::<()>(readiness, registry), shutdown)
             .await
-            .context("admin server")
     }
 }
 

@@ -9,6 +9,8 @@
 //! | [`admin`] | the admin HTTP server: `/healthz`, `/readyz`, `/metrics` (OpenMetrics) |
 //! | [`grpc`] | [`GrpcServer`]: `TCP_NODELAY`, health that follows readiness, reflection, the trace layer |
 //! | [`auth`] | bearer tokens with scopes, one format and one interceptor for every API |
+//! | [`HttpListener`] | an HTTP listener bound in `build`, served until the token is cancelled (the admin server and a service's own endpoints) |
+//! | [`crash`] | test-only fault injection: [`crash_points!`] and [`crash::maybe_crash`] |
 //!
 //! A service's wiring, in outline:
 //!
@@ -25,7 +27,9 @@
 
 pub mod admin;
 pub mod auth;
+pub mod crash;
 pub mod grpc;
+pub mod http;
 pub mod readiness;
 pub mod signal;
 mod supervisor;
@@ -33,6 +37,7 @@ mod supervisor;
 pub use admin::AdminServer;
 pub use auth::{ApiTokens, Authenticator, Caller, Scope, require};
 pub use grpc::GrpcServer;
+pub use http::HttpListener;
 pub use readiness::{Readiness, ReadinessBuilder};
 pub use signal::{cancel_on_signal, install_crypto_provider, shutdown_on_signal};
 pub use supervisor::{Supervisor, TaskOutput};

@@ -70,26 +70,50 @@ pub fn init(service: &'static str, args: &TelemetryArgs) -> anyhow::Result<Telem
 /// (must then be called inside a Tokio runtime), else with no exporter at all, which still hands
 /// out valid trace and span ids so `traceparent` propagation works. Public so test harnesses
 /// build the same thing; services call [`init`].
+///
+/// The standard OpenTelemetry variables apply too: `OTEL_SERVICE_NAME` (and
+/// `OTEL_RESOURCE_ATTRIBUTES`) name the service, `OTEL_TRACES_SAMPLER` / `_ARG` choose the
+/// sampler, and with no `otlp_endpoint` given, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` turns export on (`PENNY_OTLP_ENDPOINT`, penny's own name, wins
+/// when both are set).
 pub fn tracer_provider(
     service: &'static str,
     otlp_endpoint: Option<&str>,
 ) -> anyhow::Result<SdkTracerProvider> {
-    let resource = Resource::builder().with_service_name(service).build();
+    // `Resource::builder()` reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES; the binary's own
+    // name only fills in when the operator did not choose one.
+    let resource = if env_set("OTEL_SERVICE_NAME") {
+        Resource::builder().build()
+    } else {
+        Resource::builder().with_service_name(service).build()
+    };
+    // The SDK's default configuration reads OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG.
     let builder = SdkTracerProvider::builder().with_resource(resource);
-    let builder = match otlp_endpoint {
+    let from_env = [
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+    ]
+    .into_iter()
+    .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
+    let endpoint = otlp_endpoint.map(str::to_owned).or(from_env);
+    let builder = match endpoint {
         None => builder,
         Some(endpoint) => {
             tokio::runtime::Handle::try_current()
                 .context("the OTLP exporter must be created inside a Tokio runtime")?;
             let exporter = opentelemetry_otlp::SpanExporter::builder()
                 .with_tonic()
-                .with_endpoint(endpoint)
+                .with_endpoint(&endpoint)
                 .build()
                 .with_context(|| format!("building the OTLP exporter for {endpoint}"))?;
             builder.with_batch_exporter(exporter)
         }
     };
     Ok(builder.build())
+}
+
+fn env_set(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| !v.trim().is_empty())
 }
 
 /// The `tracing` → OpenTelemetry bridge layer, recording spans at INFO and above from `provider`

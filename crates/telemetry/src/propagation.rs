@@ -28,7 +28,11 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 fn inject(injector: &mut dyn Injector) {
-    let cx = tracing::Span::current().context();
+    inject_of(&tracing::Span::current(), injector);
+}
+
+fn inject_of(span: &tracing::Span, injector: &mut dyn Injector) {
+    let cx = span.context();
     TraceContextPropagator::new().inject_context(&cx, injector);
 }
 
@@ -39,6 +43,11 @@ fn extract(extractor: &dyn Extractor) -> Context {
 /// Writes the current span's trace context into NATS message headers.
 pub fn inject_nats(headers: &mut async_nats::HeaderMap) {
     inject(&mut NatsInjector(headers));
+}
+
+/// Writes `span`'s trace context (not the current span's) into NATS message headers.
+pub fn inject_nats_of(span: &tracing::Span, headers: &mut async_nats::HeaderMap) {
+    inject_of(span, &mut NatsInjector(headers));
 }
 
 /// Reads a remote trace context from NATS message headers (`msg.headers.as_ref()`). Missing or

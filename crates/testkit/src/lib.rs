@@ -11,6 +11,11 @@
 //! * [`TestDb`] / [`DbKind`]: either of the two; [`for_each_db`] runs a scenario on both;
 //! * [`Bearer`] / [`grpc_channel`]: gRPC clients with `authorization: Bearer <token>`;
 //! * [`SandboxControl`]: a typed HTTP client of the sandbox control API (`/__sandbox/…`);
+//! * [`SmtpServer`]: a real SMTP server (`aiosmtpd` from `.tools`) writing a Maildir, read back
+//!   as [`ReceivedMail`]; [`HttpReceiver`], [`PushReceiver`] (checks Standard Webhooks
+//!   signatures) and [`SmsApi`]: recording HTTP receivers with scripted answers;
+//! * [`ChildProcess`]: a spawned binary logging to a file, terminated gracefully or killed on
+//!   drop;
 //! * [`poll_until`]: wait for a condition with a deadline; [`free_port`].
 //!
 //! Two features start penny services in-process. They are for the `[dev-dependencies]` of
@@ -28,11 +33,17 @@ mod control;
 mod db;
 mod grpc;
 mod jetstream;
+mod mail;
 mod nats;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod poll;
 mod postgres;
+mod process;
+mod receivers;
 #[cfg(feature = "sandbox")]
 mod sandbox;
+mod smtp;
 mod sqlite;
 #[cfg(feature = "stack")]
 mod stack;
@@ -45,14 +56,24 @@ pub use control::{
     RateLimitMode, RateLimitTable, RateLimits, SandboxControl, SandboxStats, SignRequest, Signed,
     WebhookAttempt, WebhookFaults,
 };
+pub use control::{
+    Advance, Advanced, BulkItems, CreatedItem, CreatedItems, CreatedTransfer, DepositShape,
+    EventFeed, FeedCounts, TransferCounts, TransferDirection, TransferFailure,
+};
 pub use db::{DbKind, TestDb, for_each_db};
 pub use grpc::{Bearer, grpc_channel};
 pub use jetstream::{DRAIN_TIMEOUT, wait_consumer_drained};
+pub use mail::ReceivedMail;
 pub use nats::{NatsConfig, NatsServer};
+#[cfg(feature = "otlp")]
+pub use otlp::{OtlpReceiver, ReceivedSpan};
 pub use poll::{Ready, poll_until};
 pub use postgres::{PgCluster, PgDatabase, TestPostgres};
+pub use process::ChildProcess;
+pub use receivers::{HttpReceiver, PushReceiver, Recorded, Reply, SmsApi};
 #[cfg(feature = "sandbox")]
 pub use sandbox::SandboxServer;
+pub use smtp::{SmtpServer, TlsFiles};
 pub use sqlite::TempSqlite;
 #[cfg(feature = "stack")]
 pub use stack::Stack;

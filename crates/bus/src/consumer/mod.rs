@@ -54,6 +54,7 @@
 
 mod delivery;
 mod health;
+mod lane;
 mod metrics;
 mod policy;
 mod runner;
@@ -68,6 +69,7 @@ use std::time::Duration;
 
 pub use delivery::Delivery;
 pub use health::ConsumerHealth;
+pub use lane::Lane;
 pub use metrics::ConsumerMetrics;
 pub use policy::RetryPolicy;
 pub use runner::{RunOptions, run_consumer};

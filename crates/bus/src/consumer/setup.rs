@@ -90,7 +90,7 @@ pub enum ConsumerSetupError {
 /// Creates the durable pull consumer `spec.durable_name` on `stream`, or updates it when its
 /// filters, ack wait, max deliver, max ack pending or description differ. A new consumer starts
 /// at the beginning of the stream (deliver policy `all`).
-#[tracing::instrument(skip_all, fields(stream = %stream, consumer = %spec.durable_name))]
+#[tracing::instrument(level = "debug", skip_all, fields(stream = %stream, consumer = %spec.durable_name))]
 pub async fn ensure_pull_consumer(
     js: &jetstream::Context,
     stream: &str,

@@ -5,7 +5,6 @@
 //! where and when. Redrive republishes it on the original subject, where **every** consumer of
 //! that subject sees it again (handlers are idempotent, so those that had succeeded ack it).
 
-mod command;
 mod letter;
 
 use std::{fmt, time::Duration};
@@ -13,7 +12,6 @@ use std::{fmt, time::Duration};
 use async_nats::jetstream::{self, stream::RawMessageErrorKind};
 use chrono::{SecondsFormat, Utc};
 
-pub use command::DlqCommand;
 use letter::to_dead_letter;
 pub use letter::{DeadLetter, DeadLetterError};
 

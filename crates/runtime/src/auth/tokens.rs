@@ -83,6 +83,30 @@ impl ApiTokens {
         self.0.is_empty()
     }
 
+    /// The tokens a service runs with: `configured` parsed (see [`ApiTokens::parse`]); when
+    /// none is configured and `insecure_dev` holds a development token (development defaults
+    /// are allowed), that token with every scope in `known`, with a warning naming `variable`;
+    /// otherwise `Ok(None)` (the caller refuses to start).
+    pub fn configured_or_dev(
+        configured: Option<&Secret<String>>,
+        known: &[Scope],
+        insecure_dev: Option<&str>,
+        variable: &str,
+    ) -> Result<Option<Self>, TokensError> {
+        match (configured, insecure_dev) {
+            (Some(raw), _) => Self::parse(raw, known).map(Some),
+            (None, Some(dev)) => {
+                tracing::warn!(
+                    token_name = "insecure-dev",
+                    "no {variable}: accepting the INSECURE built-in development token"
+                );
+                let token = ApiToken::new("insecure-dev", &Secret::from(dev), known.to_vec());
+                Ok(Some(Self(vec![token])))
+            }
+            (None, None) => Ok(None),
+        }
+    }
+
     /// Parses `name:token:scope1+scope2,...` held in a secret, accepting only the scopes in
     /// `known` (the ones this service's API uses).
     pub fn parse(raw: &Secret<String>, known: &[Scope]) -> Result<Self, TokensError> {
@@ -170,6 +194,24 @@ mod tests {
         assert_eq!(ops.scopes, BTreeSet::from([Scope::Status, Scope::Numbers]));
         assert!(t.authenticate("secret-app-toke").is_none());
         assert!(t.authenticate("").is_none());
+    }
+
+    #[test]
+    fn configured_tokens_win_then_the_dev_token_when_allowed_then_none() {
+        let raw = Secret::from("app:secret-app-token:link");
+        let var = "PENNY_X_API_TOKENS";
+        let configured = ApiTokens::configured_or_dev(Some(&raw), &KNOWN, Some("dev"), var);
+        let configured = configured.unwrap().unwrap();
+        assert!(configured.authenticate("dev").is_none());
+        assert!(configured.authenticate("secret-app-token").is_some());
+        let dev = ApiTokens::configured_or_dev(None, &KNOWN, Some("dev"), var);
+        let caller = dev.unwrap().unwrap().authenticate("dev").unwrap();
+        assert_eq!(caller.scopes, BTreeSet::from(KNOWN));
+        assert!(
+            ApiTokens::configured_or_dev(None, &KNOWN, None, var)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

@@ -40,7 +40,9 @@ impl OutboxMessage {
     /// The same message carrying the trace context of `span` (instead of the span current when
     /// it is enqueued): a batch written in one transaction keeps each message in its own trace.
     pub fn traced_by(mut self, span: &tracing::Span) -> Self {
-        span.in_scope(|| add_trace_context(&mut self.headers));
+        let mut nats = async_nats::HeaderMap::new();
+        penny_bus::trace::inject_of(span, &mut nats);
+        copy_headers(&nats, &mut self.headers);
         self
     }
 
@@ -127,9 +129,13 @@ fn add_trace_context(headers: &mut BTreeMap<String, String>) {
     }
     let mut nats = async_nats::HeaderMap::new();
     penny_bus::trace::inject(&mut nats);
-    for (name, values) in nats.iter() {
+    copy_headers(&nats, headers);
+}
+
+fn copy_headers(from: &async_nats::HeaderMap, to: &mut BTreeMap<String, String>) {
+    for (name, values) in from.iter() {
         if let Some(value) = values.last() {
-            headers.insert(name.to_string(), value.as_str().to_owned());
+            to.insert(name.to_string(), value.as_str().to_owned());
         }
     }
 }

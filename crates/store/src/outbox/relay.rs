@@ -11,6 +11,7 @@ use sea_orm::{
     QuerySelect, sea_query::Expr,
 };
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use super::Outbox;
 use super::entity::{Column, Entity, Model};
@@ -140,7 +141,7 @@ impl OutboxRelay {
 
     /// One round: publishes up to `batch_size` pending rows in id order, stopping at the first
     /// failure, marks the published ones, and returns how many it published.
-    #[tracing::instrument(skip_all, fields(published = tracing::field::Empty))]
+    #[tracing::instrument(level = "debug", skip_all, fields(published = tracing::field::Empty))]
     pub async fn relay_once(&self) -> Result<usize, RelayError> {
         let rows = Entity::find()
             .filter(Column::PublishedAt.is_null())
@@ -179,15 +180,27 @@ impl OutboxRelay {
         }
     }
 
+    /// Publishes one row in an `outbox.publish` span that continues the trace the row was
+    /// enqueued in (the webhook or call that caused it); consumers continue from this span.
     async fn publish(&self, row: &Model) -> Result<(), PublishError> {
+        let mut headers = headers_of(row);
+        let span = tracing::info_span!(
+            "outbox.publish",
+            otel.kind = "producer",
+            subject = %row.subject,
+            outbox_id = row.id,
+        );
+        penny_bus::trace::continue_trace(&span, Some(&headers));
+        span.in_scope(|| penny_bus::trace::inject(&mut headers));
         let outcome = publish_durable(
             &self.js,
             &row.subject,
-            headers_of(row),
+            headers,
             Bytes::from(row.payload.clone()),
             Some(&row.msg_id),
             self.settings.ack_timeout,
         )
+        .instrument(span)
         .await?;
         tracing::debug!(
             id = row.id,
