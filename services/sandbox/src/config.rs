@@ -66,9 +66,16 @@ pub struct Config {
     #[arg(long, env = "PENNY_SANDBOX_RATE_LIMITS", value_enum, default_value_t = RateLimitMode::Off)]
     pub rate_limits: RateLimitMode,
 
-    /// Webhook URL for BANK_TRANSFERS webhooks (a Dashboard setting at Plaid).
+    /// Webhook URL for BANK_TRANSFERS and TRANSFER webhooks (a Dashboard setting at Plaid).
     #[arg(long, env = "PENNY_SANDBOX_BANK_TRANSFERS_WEBHOOK")]
     pub bank_transfers_webhook: Option<String>,
+
+    /// Where new Items' micro-deposit events go: `bank_transfer` (`/bank_transfer/event/sync`,
+    /// BANK_TRANSFERS_EVENTS_UPDATE) or `transfer` (`/transfer/event/sync`,
+    /// TRANSFER_EVENTS_UPDATE, as for Plaid Transfer customers). Bulk-created Items choose
+    /// their own.
+    #[arg(long, env = "PENNY_SANDBOX_EVENT_FEED", value_parser = parse_feed, default_value = "bank_transfer")]
+    pub event_feed: crate::ledger::Feed,
 
     /// Timeout of one webhook delivery attempt (Plaid expects a 200 within 10 s).
     #[arg(long, env = "PENNY_SANDBOX_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
@@ -86,6 +93,16 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             ..penny_config::defaults()
         }
+    }
+}
+
+fn parse_feed(s: &str) -> Result<crate::ledger::Feed, String> {
+    match s {
+        "bank_transfer" => Ok(crate::ledger::Feed::BankTransfer),
+        "transfer" => Ok(crate::ledger::Feed::Transfer),
+        other => Err(format!(
+            "unknown event feed {other:?} (bank_transfer | transfer)"
+        )),
     }
 }
 

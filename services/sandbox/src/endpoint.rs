@@ -33,10 +33,14 @@ pub enum Endpoint {
     SandboxItemResetLogin,
     /// `/sandbox/item/fire_webhook`
     SandboxItemFireWebhook,
+    /// `/sandbox/transfer/simulate`
+    SandboxTransferSimulate,
+    /// `/sandbox/transfer/fire_webhook`
+    SandboxTransferFireWebhook,
 }
 
 /// Number of endpoints (size of per-endpoint tables).
-pub const COUNT: usize = 15;
+pub const COUNT: usize = 17;
 
 /// Fields every request may carry (credentials in the body).
 const CREDENTIALS: [&str; 2] = ["client_id", "secret"];
@@ -59,6 +63,8 @@ impl Endpoint {
         Endpoint::SandboxBankTransferFireWebhook,
         Endpoint::SandboxItemResetLogin,
         Endpoint::SandboxItemFireWebhook,
+        Endpoint::SandboxTransferSimulate,
+        Endpoint::SandboxTransferFireWebhook,
     ];
 
     /// Position in per-endpoint tables.
@@ -84,6 +90,8 @@ impl Endpoint {
             Endpoint::SandboxBankTransferFireWebhook => "/sandbox/bank_transfer/fire_webhook",
             Endpoint::SandboxItemResetLogin => "/sandbox/item/reset_login",
             Endpoint::SandboxItemFireWebhook => "/sandbox/item/fire_webhook",
+            Endpoint::SandboxTransferSimulate => "/sandbox/transfer/simulate",
+            Endpoint::SandboxTransferFireWebhook => "/sandbox/transfer/fire_webhook",
         }
     }
 
@@ -119,7 +127,10 @@ impl Endpoint {
                 &["access_token", "account_id", "verification_status"]
             }
             Endpoint::SandboxBankTransferSimulate => &["bank_transfer_id", "event_type"],
-            Endpoint::SandboxBankTransferFireWebhook => &["webhook"],
+            Endpoint::SandboxBankTransferFireWebhook | Endpoint::SandboxTransferFireWebhook => {
+                &["webhook"]
+            }
+            Endpoint::SandboxTransferSimulate => &["transfer_id", "event_type"],
             Endpoint::SandboxItemFireWebhook => &["access_token", "webhook_code"],
         }
     }
@@ -171,10 +182,12 @@ impl Endpoint {
             Endpoint::SandboxPublicTokenCreate => &["options", "user_token", "user_id"],
             Endpoint::SandboxBankTransferSimulate => &["failure_reason"],
             Endpoint::SandboxItemFireWebhook => &["webhook_type"],
+            Endpoint::SandboxTransferSimulate => &["test_clock_id", "failure_reason", "webhook"],
             Endpoint::ItemPublicTokenExchange
             | Endpoint::WebhookVerificationKeyGet
             | Endpoint::SandboxItemSetVerificationStatus
             | Endpoint::SandboxBankTransferFireWebhook
+            | Endpoint::SandboxTransferFireWebhook
             | Endpoint::SandboxItemResetLogin => &[],
         }
     }

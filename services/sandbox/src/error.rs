@@ -226,6 +226,28 @@ impl ApiError {
         )
     }
 
+    /// `ITEM_ERROR / INCORRECT_DEPOSIT_VERIFICATION`: a wrong Same-Day deposit code.
+    pub fn incorrect_deposit_verification(left: u8) -> Self {
+        let mut e = Self::new(
+            400,
+            "ITEM_ERROR",
+            "INCORRECT_DEPOSIT_VERIFICATION",
+            format!("the micro-deposit code entered was incorrect; {left} attempt(s) left"),
+        );
+        e.display_message = Some("The code you entered is incorrect. Please try again.");
+        e
+    }
+
+    /// `ITEM_ERROR / TOO_MANY_VERIFICATION_ATTEMPTS`: the Same-Day Item is locked for good.
+    pub fn too_many_verification_attempts() -> Self {
+        Self::new(
+            400,
+            "ITEM_ERROR",
+            "TOO_MANY_VERIFICATION_ATTEMPTS",
+            "too many incorrect micro-deposit codes; the Item is locked and the user must link the account again".into(),
+        )
+    }
+
     /// `ITEM_ERROR / ITEM_LOGIN_REQUIRED`.
     pub fn item_login_required() -> Self {
         let mut e = Self::new(

@@ -12,12 +12,23 @@ SANDBOX CREDENTIALS
   user_good / microdeposits_good  Automated Micro-deposits Item (ins_109512 Houndstooth Bank, "Plaid Checking" 0000),
                                   verification_status pending_automatic_verification; on exchange a pending $0.01
                                   credit event is recorded; verifies after --verify-after, expires after --expire-after
+  Same-Day Micro-deposits         Link with a token that has auth.same_day_microdeposits_enabled and typed numbers
+                                  routing 110000000 / account 1111222233330000 (or /sandbox/public_token/create with
+                                  user_good / same_day_good): one "Checking" 0000 account, pending_manual_verification,
+                                  no institution; a pending $0.01 credit is recorded at exchange; no timers. Confirm in
+                                  update mode with code ABC (any case); 3 wrong codes lock the Item (verification_failed)
 
 CONTROL API (not part of Plaid; JSON; errors are 400 {"error": "..."})
   GET    /__sandbox/health                      {"status":"ok"}
-  POST   /__sandbox/link/complete               {link_token, institution_id?, username?, password?}
+  POST   /__sandbox/link/complete               {link_token, institution_id?, username?, password?, deposit_shape?,
+                                                routing_number?, account_number?, code?}
                                                 -> {public_token, link_session_id, institution, accounts:[{id,name,mask,type,subtype,verification_status}]}
-                                                (the user finishing Link; default user_good / microdeposits_good at ins_109512)
+                                                (the user finishing Link; default user_good / microdeposits_good at ins_109512;
+                                                typed numbers: Same-Day; in update mode, code confirms a Same-Day deposit:
+                                                wrong -> INCORRECT_DEPOSIT_VERIFICATION, third -> TOO_MANY_VERIFICATION_ATTEMPTS)
+  POST   /__sandbox/items/sms_verification      {access_token?, account_id, status: MANUALLY_VERIFIED | VERIFICATION_FAILED}
+                                                Plaid's SMS verification finishing: sets the status, sends
+                                                AUTH / SMS_MICRODEPOSITS_VERIFICATION
   GET    /__sandbox/clock                       -> {now, speed}
   POST   /__sandbox/clock                       {speed?, advance_seconds?} -> {now, speed}
   POST   /__sandbox/keys/rotate                 -> {kid, expired_kid}  (old key gets expired_at)

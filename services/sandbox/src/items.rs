@@ -9,10 +9,21 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids;
+use crate::ledger::Feed;
+use crate::ledger::shape::DepositShape;
 use crate::ratelimit::ItemCounters;
 
 /// Institution used for Automated Micro-deposits in Plaid's sandbox.
 pub const HOUNDSTOOTH: &str = "ins_109512";
+/// Plaid's sandbox Same-Day routing number.
+pub const SAME_DAY_ROUTING: &str = "110000000";
+/// Plaid's sandbox Same-Day account number.
+pub const SAME_DAY_ACCOUNT: &str = "1111222233330000";
+/// The code in the Same-Day deposit's description (`#ABC <client name> ACCTVERIFY`); compared
+/// without regard to case.
+pub const SAME_DAY_CODE: &str = "ABC";
+/// Wrong codes after which Plaid locks a Same-Day Item.
+pub const SAME_DAY_ATTEMPTS: u8 = 3;
 
 /// How the Item's accounts were verified (`Item.auth_method`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +32,8 @@ pub enum AuthMethod {
     InstantAuth,
     /// Verified by Plaid's automated micro-deposit.
     AutomatedMicrodeposits,
+    /// Numbers typed by the user, verified by the user confirming a Same-Day deposit's code.
+    SameDayMicrodeposits,
 }
 
 impl AuthMethod {
@@ -29,6 +42,7 @@ impl AuthMethod {
         match self {
             AuthMethod::InstantAuth => "INSTANT_AUTH",
             AuthMethod::AutomatedMicrodeposits => "AUTOMATED_MICRODEPOSITS",
+            AuthMethod::SameDayMicrodeposits => "SAME_DAY_MICRODEPOSITS",
         }
     }
 }
@@ -43,6 +57,22 @@ pub enum VerificationStatus {
     AutomaticallyVerified,
     /// Not verified within 7 days; the Item is locked.
     VerificationExpired,
+    /// Same-Day: the deposit is sent; the user confirms its code in Link's update mode.
+    PendingManualVerification,
+    /// Same-Day: the user confirmed the code.
+    ManuallyVerified,
+    /// Same-Day: three wrong codes (or a failed SMS verification); the Item is locked.
+    VerificationFailed,
+}
+
+impl VerificationStatus {
+    /// Whether the account waits for a micro-deposit verification (either flow).
+    pub fn is_pending(self) -> bool {
+        matches!(
+            self,
+            Self::PendingAutomaticVerification | Self::PendingManualVerification
+        )
+    }
 }
 
 /// One account of an Item (sandbox data is static, so most strings are `'static`).
@@ -93,6 +123,14 @@ pub struct Item {
     pub last_webhook: Option<(DateTime<Utc>, String)>,
     /// Per-Item rate-limit counters.
     pub counters: ItemCounters,
+    /// The micro-deposits each pending account gets at exchange.
+    pub deposit_shape: DepositShape,
+    /// The feed their events go to.
+    pub event_feed: Feed,
+    /// Same-Day: wrong deposit codes entered so far (the third locks the Item).
+    pub wrong_codes: u8,
+    /// Same-Day: set when verification failed for good (`verification_failed`).
+    pub locked: bool,
 }
 
 impl Item {
@@ -172,6 +210,39 @@ impl Item {
         )
     }
 
+    /// A Same-Day Micro-deposits Item: the user typed routing [`SAME_DAY_ROUTING`] and account
+    /// [`SAME_DAY_ACCOUNT`] in Link (no bank login, so no institution); one checking account
+    /// pending manual verification until its deposit's code ([`SAME_DAY_CODE`]) is confirmed.
+    pub fn same_day_microdeposits(
+        webhook: Option<String>,
+        products: Vec<String>,
+        now: DateTime<Utc>,
+    ) -> Item {
+        let accounts = vec![Account {
+            account_id: ids::object_id(),
+            name: "Checking",
+            official_name: None,
+            mask: "0000",
+            subtype: "checking",
+            available: None,
+            current: None,
+            verification_status: Some(VerificationStatus::PendingManualVerification),
+            account_number: SAME_DAY_ACCOUNT,
+            routing: SAME_DAY_ROUTING,
+            wire_routing: SAME_DAY_ROUTING,
+        }];
+        let mut item = Self::with_accounts(
+            "",
+            webhook,
+            products,
+            now,
+            AuthMethod::SameDayMicrodeposits,
+            accounts,
+        );
+        item.institution_name = "";
+        item
+    }
+
     fn with_accounts(
         institution_id: &str,
         webhook: Option<String>,
@@ -192,6 +263,10 @@ impl Item {
             accounts,
             last_webhook: None,
             counters: ItemCounters::default(),
+            deposit_shape: DepositShape::Single,
+            event_feed: Feed::BankTransfer,
+            wrong_codes: 0,
+            locked: false,
         }
     }
 
@@ -282,6 +357,17 @@ impl ItemStore {
             .write()
             .unwrap_or_else(|e| e.into_inner());
         shard.remove(access_token)
+    }
+
+    /// The access token of the Item holding `account_id` (a scan: control API only).
+    pub fn token_of_account(&self, account_id: &str) -> Option<String> {
+        self.shards.iter().find_map(|shard| {
+            let shard = shard.read().unwrap_or_else(|e| e.into_inner());
+            shard
+                .iter()
+                .find(|(_, item)| item.accounts.iter().any(|a| a.account_id == account_id))
+                .map(|(token, _)| token.clone())
+        })
     }
 
     /// Number of Items.

@@ -77,8 +77,8 @@ impl<'a> From<&'a Item> for ItemJson<'a> {
     fn from(item: &'a Item) -> Self {
         ItemJson {
             item_id: &item.item_id,
-            institution_id: Some(&item.institution_id),
-            institution_name: Some(item.institution_name),
+            institution_id: (!item.institution_id.is_empty()).then_some(&*item.institution_id),
+            institution_name: (!item.institution_name.is_empty()).then_some(item.institution_name),
             webhook: item.webhook.as_deref(),
             auth_method: Some(item.auth_method.as_str()),
             // Plaid: the Item's error is non-null only in /item/get; elsewhere it is the HTTP error.

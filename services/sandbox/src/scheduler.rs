@@ -25,7 +25,12 @@ pub enum Timer {
         account_id: String,
     },
     /// Post a pending micro-deposit (`--auto-post-after`).
-    AutoPost { bank_transfer_id: String },
+    AutoPost {
+        /// Its feed.
+        feed: crate::ledger::Feed,
+        /// The transfer.
+        transfer_id: String,
+    },
     /// (Re)try a webhook delivery.
     WebhookAttempt {
         /// The webhook.
@@ -99,7 +104,8 @@ mod tests {
 
     fn post(id: &str) -> Timer {
         Timer::AutoPost {
-            bank_transfer_id: id.into(),
+            feed: crate::ledger::Feed::BankTransfer,
+            transfer_id: id.into(),
         }
     }
 
@@ -115,7 +121,7 @@ mod tests {
         let ids: Vec<_> = due
             .iter()
             .map(|t| match t {
-                Timer::AutoPost { bank_transfer_id } => bank_transfer_id.as_str(),
+                Timer::AutoPost { transfer_id, .. } => transfer_id.as_str(),
                 _ => "",
             })
             .collect();

@@ -8,11 +8,11 @@ use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::config::{Config, Delay};
-use crate::events::BankTransfers;
 use crate::faults::Faults;
 use crate::ids;
 use crate::items::{Item, ItemStore};
 use crate::keys::Keys;
+use crate::ledger::{Feed, Ledger};
 use crate::ratelimit::RateLimiter;
 use crate::scheduler::Scheduler;
 use crate::stats::Stats;
@@ -38,8 +38,11 @@ pub struct AppState {
     pub items: ItemStore,
     /// Link and public tokens.
     pub tokens: Tokens,
-    /// Micro-deposit transfers and events.
-    pub transfers: BankTransfers,
+    /// Micro-deposit transfers and their event feeds.
+    pub transfers: Ledger,
+    /// The feed new Items' micro-deposit events go to (a client setting at Plaid: Transfer
+    /// customers get them from `/transfer/event/sync`).
+    pub event_feed: Feed,
     /// Webhook delivery.
     pub webhooks: Arc<Webhooks>,
     /// Timers.
@@ -50,7 +53,7 @@ pub struct AppState {
     pub rate: RateLimiter,
     /// Call counters.
     pub stats: Stats,
-    /// BANK_TRANSFERS webhook URL (a Dashboard setting at Plaid).
+    /// URL of the BANK_TRANSFERS and TRANSFER webhooks (a Dashboard setting at Plaid).
     pub bank_transfers_webhook: RwLock<Option<String>>,
 }
 
@@ -75,7 +78,8 @@ impl AppState {
             clock,
             items: ItemStore::default(),
             tokens: Tokens::default(),
-            transfers: BankTransfers::default(),
+            transfers: Ledger::default(),
+            event_feed: cfg.event_feed,
             webhooks,
             scheduler,
             faults: Faults::default(),
@@ -112,11 +116,13 @@ impl AppState {
         }
     }
 
-    /// Sends BANK_TRANSFERS_EVENTS_UPDATE to `url`.
-    pub fn send_bank_transfers_update(&self, url: &str) {
+    /// Sends `feed`'s poke (`BANK_TRANSFERS_EVENTS_UPDATE` or `TRANSFER_EVENTS_UPDATE`, no data,
+    /// the same bytes every time) to `url`, signed like every webhook.
+    pub fn send_events_update(&self, feed: Feed, url: &str) {
+        let (webhook_type, webhook_code) = feed.poke();
         let body = serde_json::json!({
-            "webhook_type": "BANK_TRANSFERS",
-            "webhook_code": "BANK_TRANSFERS_EVENTS_UPDATE",
+            "webhook_type": webhook_type,
+            "webhook_code": webhook_code,
             "environment": "sandbox",
         });
         self.webhooks.send(url, &body);

@@ -1,5 +1,5 @@
-//! The Automated Micro-deposits timeline: pending deposit on exchange, automatic verification,
-//! expiry, optional auto-post; and the ticker that fires due timers.
+//! The micro-deposit timeline: pending deposit on exchange (both flows), automatic verification
+//! and expiry (automated only), optional auto-post; and the ticker that fires due timers.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,8 +8,9 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
-use crate::events::EventType;
 use crate::items::VerificationStatus;
+use crate::ledger::shape::{DepositShape, deposits};
+use crate::ledger::{Feed, Stage};
 use crate::scheduler::Timer;
 use crate::state::AppState;
 
@@ -20,26 +21,84 @@ fn sim(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
-/// Starts the timeline of a newly exchanged Item: for each account pending automatic
-/// verification, records the pending $0.01 credit and schedules verification, expiry and
-/// (if configured) auto-post.
-pub fn start(state: &AppState, access_token: &str) {
-    let now = state.clock.now();
-    let pending: Vec<String> = state
+/// The pending accounts of an Item (either micro-deposit flow), its deposit shape and its
+/// event feed.
+fn pending_accounts(state: &AppState, access_token: &str) -> (Vec<String>, DepositShape, Feed) {
+    state
         .items
         .read(access_token, |item| {
-            item.accounts
+            let accounts = item
+                .accounts
                 .iter()
                 .filter(|a| {
-                    a.verification_status == Some(VerificationStatus::PendingAutomaticVerification)
+                    a.verification_status
+                        .is_some_and(VerificationStatus::is_pending)
                 })
                 .map(|a| a.account_id.clone())
-                .collect()
+                .collect();
+            (accounts, item.deposit_shape, item.event_feed)
         })
-        .unwrap_or_default();
-    for account_id in pending {
-        let transfer = state.transfers.record_pending(&account_id, now);
-        if let Some(d) = state.verify_after.duration() {
+        .unwrap_or((Vec::new(), DepositShape::Single, Feed::BankTransfer))
+}
+
+/// Records the pending micro-deposits of every pending account of an Item (its shape, in its
+/// feed); returns `(account_id, [(transfer_id, direction, amount)])` per account. `credits`
+/// fixes the legacy shape's credit amounts in cents.
+pub fn record_deposits(
+    state: &AppState,
+    access_token: &str,
+    credits: Option<[u32; 2]>,
+) -> Vec<(String, Vec<crate::ledger::TransferFacts>)> {
+    let now = state.clock.now();
+    let (accounts, shape, feed) = pending_accounts(state, access_token);
+    accounts
+        .into_iter()
+        .map(|account_id| {
+            let transfers = deposits(shape, credits)
+                .into_iter()
+                .map(|(direction, amount)| {
+                    let id = state
+                        .transfers
+                        .create(feed, &account_id, direction, &amount, now);
+                    crate::ledger::TransferFacts {
+                        id,
+                        account_id: account_id.clone(),
+                        direction,
+                        amount,
+                    }
+                })
+                .collect();
+            (account_id, transfers)
+        })
+        .collect()
+}
+
+/// Starts the timeline of a newly exchanged Item: for each pending account, records its
+/// pending micro-deposits and schedules (if configured) auto-post; for automated ones also
+/// verification and expiry.
+pub fn start(state: &AppState, access_token: &str) {
+    let now = state.clock.now();
+    let feed = state
+        .items
+        .read(access_token, |item| item.event_feed)
+        .unwrap_or(Feed::BankTransfer);
+    let automated = |account_id: &str| {
+        state
+            .items
+            .read(access_token, |item| {
+                item.accounts.iter().any(|a| {
+                    a.account_id == account_id
+                        && a.verification_status
+                            == Some(VerificationStatus::PendingAutomaticVerification)
+                })
+            })
+            .unwrap_or(false)
+    };
+    for (account_id, transfers) in record_deposits(state, access_token, None) {
+        // A Same-Day deposit is confirmed by its user (update mode or SMS), never by a timer,
+        // and has no time limit.
+        let timers = automated(&account_id);
+        if timers && let Some(d) = state.verify_after.duration() {
             state.scheduler.schedule(
                 now + sim(d),
                 Timer::Verify {
@@ -48,20 +107,25 @@ pub fn start(state: &AppState, access_token: &str) {
                 },
             );
         }
-        state.scheduler.schedule(
-            now + sim(state.expire_after),
-            Timer::Expire {
-                access_token: access_token.to_owned(),
-                account_id,
-            },
-        );
-        if let Some(d) = state.auto_post_after.duration() {
+        if timers {
             state.scheduler.schedule(
-                now + sim(d),
-                Timer::AutoPost {
-                    bank_transfer_id: transfer,
+                now + sim(state.expire_after),
+                Timer::Expire {
+                    access_token: access_token.to_owned(),
+                    account_id,
                 },
             );
+        }
+        if let Some(d) = state.auto_post_after.duration() {
+            for transfer in transfers {
+                state.scheduler.schedule(
+                    now + sim(d),
+                    Timer::AutoPost {
+                        feed,
+                        transfer_id: transfer.id,
+                    },
+                );
+            }
         }
     }
 }
@@ -143,15 +207,15 @@ pub fn fire(state: &AppState, timer: Timer) {
             );
             debug!(?r, "expiry timer");
         }
-        Timer::AutoPost { bank_transfer_id } => {
+        Timer::AutoPost { feed, transfer_id } => {
             let now = state.clock.now();
             if state
                 .transfers
-                .transition(&bank_transfer_id, EventType::Posted, None, now)
+                .transition(feed, &transfer_id, Stage::Posted, None, now)
                 .is_ok()
                 && let Some(url) = state.bank_transfers_url()
             {
-                state.send_bank_transfers_update(&url);
+                state.send_events_update(feed, &url);
             }
         }
         Timer::WebhookAttempt { out, attempt } => state.webhooks.deliver(out, attempt),

@@ -24,6 +24,8 @@ pub struct LinkToken {
     pub products: Vec<String>,
     /// `auth.automated_microdeposits_enabled`.
     pub automated_microdeposits: bool,
+    /// `auth.same_day_microdeposits_enabled`.
+    pub same_day_microdeposits: bool,
     /// Expiry (simulated time).
     pub expires_at: DateTime<Utc>,
     /// Set in update mode: the Item being repaired.
@@ -150,6 +152,7 @@ mod tests {
             webhook: None,
             products: vec!["auth".into()],
             automated_microdeposits: true,
+            same_day_microdeposits: false,
             expires_at: now + LINK_TOKEN_TTL,
             access_token: None,
         });

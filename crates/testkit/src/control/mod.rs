@@ -1,8 +1,9 @@
 //! [`SandboxControl`]: a typed HTTP client of the sandbox's control API under `/__sandbox/`
 //! (finish Link, move the clock, inject faults, read the webhook log and the stats, rate
-//! limits, signing keys). It speaks HTTP only, so it works against an in-process sandbox, the
+//! limits, signing keys, micro-deposits in bulk). It speaks HTTP only, so it works against an in-process sandbox, the
 //! `penny-sandbox` binary, or one on another machine.
 
+mod transfers;
 mod types;
 
 use std::time::Duration;
@@ -13,6 +14,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+pub use transfers::{
+    Advance, Advanced, BulkItems, CreatedItem, CreatedItems, CreatedTransfer, DepositShape,
+    EventFeed, FeedCounts, TransferCounts, TransferDirection, TransferFailure,
+};
 pub use types::{
     ActiveEndpointFault, ActiveFaults, Clock, DeliveryOutcome, EndpointFault, EndpointStats,
     ForcedError, Institution, Jwk, KeyRotation, Limit, LinkAccount, LinkCompleted, LinkCompletion,
@@ -74,6 +79,18 @@ impl SandboxControl {
     ) -> anyhow::Result<LinkCompleted> {
         self.call(Method::POST, "/__sandbox/link/complete", Some(completion))
             .await
+    }
+
+    /// Plaid's SMS verification of a pending Same-Day account finishing: `status`
+    /// `MANUALLY_VERIFIED` or `VERIFICATION_FAILED`; the sandbox sends the AUTH webhook.
+    pub async fn sms_verification(&self, account_id: &str, status: &str) -> anyhow::Result<()> {
+        let body = serde_json::json!({
+            "account_id": account_id,
+            "status": status,
+        });
+        self.post("/__sandbox/items/sms_verification", &body)
+            .await
+            .map(drop)
     }
 
     /// The simulated clock.

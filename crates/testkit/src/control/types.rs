@@ -24,6 +24,39 @@ pub struct LinkCompletion {
     /// instant Auth.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// The micro-deposits the account gets at exchange (`None`: one $0.01 credit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deposit_shape: Option<super::DepositShape>,
+    /// Same-Day: numbers typed instead of a bank login (sandbox: `110000000`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing_number: Option<String>,
+    /// Same-Day: the account number typed (sandbox: `1111222233330000`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_number: Option<String>,
+    /// Update mode on a Same-Day Item: the deposit's code (sandbox: `ABC`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl LinkCompletion {
+    /// A Same-Day session: the sandbox's Same-Day numbers typed in Link.
+    pub fn same_day(link_token: &str) -> Self {
+        Self {
+            link_token: link_token.to_owned(),
+            routing_number: Some("110000000".to_owned()),
+            account_number: Some("1111222233330000".to_owned()),
+            ..Self::default()
+        }
+    }
+
+    /// An update-mode session on a Same-Day Item, entering `code`.
+    pub fn confirm_code(link_token: &str, code: &str) -> Self {
+        Self {
+            link_token: link_token.to_owned(),
+            code: Some(code.to_owned()),
+            ..Self::default()
+        }
+    }
 }
 
 /// What Link's `onSuccess` hands the integrator.
@@ -33,8 +66,8 @@ pub struct LinkCompleted {
     pub public_token: String,
     /// Link's session id.
     pub link_session_id: String,
-    /// Where the user linked.
-    pub institution: Institution,
+    /// Where the user linked (`None` for Same-Day: numbers typed, no bank chosen).
+    pub institution: Option<Institution>,
     /// The linked accounts.
     pub accounts: Vec<LinkAccount>,
 }

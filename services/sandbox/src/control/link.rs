@@ -10,8 +10,12 @@ use tracing::instrument;
 
 use super::{ControlError, parse};
 use crate::error::ApiError;
-use crate::items::{HOUNDSTOOTH, VerificationStatus};
-use crate::plaid::sandbox_items::{GOOD_USERNAME, MICRODEPOSITS_PASSWORD, create_item};
+use crate::items::{HOUNDSTOOTH, SAME_DAY_ACCOUNT, SAME_DAY_ROUTING, VerificationStatus};
+use crate::ledger::shape::DepositShape;
+use crate::plaid::sandbox_items::{
+    GOOD_USERNAME, MICRODEPOSITS_PASSWORD, create_item, create_same_day_item,
+};
+use crate::same_day;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -21,6 +25,15 @@ pub(super) struct CompleteRequest {
     institution_id: Option<String>,
     username: Option<String>,
     password: Option<String>,
+    /// The micro-deposits the account gets at exchange (default `single`).
+    deposit_shape: Option<DepositShape>,
+    /// Same-Day: the numbers the user types instead of logging in (sandbox: routing
+    /// 110000000, account 1111222233330000). Needs a token with
+    /// `auth.same_day_microdeposits_enabled`.
+    routing_number: Option<String>,
+    account_number: Option<String>,
+    /// Update mode on a Same-Day Item: the code from the deposit's description (sandbox: ABC).
+    code: Option<String>,
 }
 
 /// An account as in Link's `onSuccess` metadata.
@@ -45,7 +58,8 @@ pub(super) struct Institution {
 pub(super) struct CompleteResponse {
     public_token: String,
     link_session_id: String,
-    institution: Institution,
+    /// `null` for a Same-Day Item (numbers typed, no bank chosen), as in Plaid's `onSuccess`.
+    institution: Option<Institution>,
     accounts: Vec<LinkAccount>,
 }
 
@@ -59,13 +73,35 @@ pub(super) async fn complete(
     let now = state.clock.now();
     let link = state.tokens.link(&req.link_token, now)?;
     let (access_token, new_item) = match link.access_token {
-        // Update mode: the user logs in again; the Item leaves ITEM_LOGIN_REQUIRED.
+        // Update mode: the user logs in again (the Item leaves ITEM_LOGIN_REQUIRED) and, on a
+        // Same-Day Item, enters the deposit's code.
         Some(token) => {
+            same_day::confirm(&state, &token, req.code.as_deref())?;
             state
                 .items
                 .update(&token, |item| item.login_required = false)
                 .ok_or_else(ApiError::invalid_access_token)?;
             (token, false)
+        }
+        None if req.routing_number.is_some() || req.account_number.is_some() => {
+            if !link.same_day_microdeposits {
+                return Err(ControlError::BadRequest(
+                    "the link token does not enable same-day micro-deposits (auth.same_day_microdeposits_enabled)".into(),
+                ));
+            }
+            let typed = (req.routing_number.as_deref(), req.account_number.as_deref());
+            if typed != (Some(SAME_DAY_ROUTING), Some(SAME_DAY_ACCOUNT)) {
+                return Err(ControlError::BadRequest(format!(
+                    "the sandbox's Same-Day numbers are routing_number {SAME_DAY_ROUTING} and account_number {SAME_DAY_ACCOUNT}"
+                )));
+            }
+            let token = create_same_day_item(&state, link.webhook.clone(), link.products.clone());
+            if let Some(shape) = req.deposit_shape {
+                state
+                    .items
+                    .update(&token, |item| item.deposit_shape = shape);
+            }
+            (token, true)
         }
         None => {
             let password = req.password.as_deref().unwrap_or(MICRODEPOSITS_PASSWORD);
@@ -82,6 +118,11 @@ pub(super) async fn complete(
                 link.webhook.clone(),
                 link.products.clone(),
             )?;
+            if let Some(shape) = req.deposit_shape {
+                state
+                    .items
+                    .update(&token, |item| item.deposit_shape = shape);
+            }
             (token, true)
         }
     };
@@ -91,10 +132,10 @@ pub(super) async fn complete(
         .read(&access_token, |item| CompleteResponse {
             public_token,
             link_session_id: uuid::Uuid::new_v4().to_string(),
-            institution: Institution {
+            institution: (!item.institution_id.is_empty()).then(|| Institution {
                 institution_id: item.institution_id.clone(),
                 name: item.institution_name,
-            },
+            }),
             accounts: item
                 .accounts
                 .iter()

@@ -1,11 +1,14 @@
 //! The control API under `/__sandbox/` (not part of Plaid): simulate Link, drive the clock,
-//! rotate keys, inject faults, configure rate limits, read the webhook log and stats, seed Items.
+//! rotate keys, inject faults, configure rate limits, read the webhook log and stats, seed Items,
+//! and drive micro-deposits in bulk.
 
 mod faults;
 mod link;
 mod observe;
 mod settings;
 mod sign;
+mod sms;
+mod transfers;
 
 use std::sync::Arc;
 
@@ -82,6 +85,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/__sandbox/health", get(health))
         .route("/__sandbox/link/complete", post(link::complete))
         .route(
+            "/__sandbox/items/sms_verification",
+            post(sms::sms_verification),
+        )
+        .route(
             "/__sandbox/clock",
             get(settings::clock_get).post(settings::clock_set),
         )
@@ -110,4 +117,9 @@ pub fn routes() -> Router<Arc<AppState>> {
             get(observe::stats).delete(observe::stats_reset),
         )
         .route("/__sandbox/seed", post(observe::seed))
+        .route("/__sandbox/transfers", get(transfers::counts))
+        .route("/__sandbox/transfers/items", post(transfers::items))
+        .route("/__sandbox/transfers/advance", post(transfers::advance))
+        .route("/__sandbox/transfers/poke", post(transfers::poke))
+        .route("/__sandbox/transfers/sweep", post(transfers::sweep))
 }

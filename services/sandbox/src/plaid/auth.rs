@@ -58,7 +58,7 @@ pub(super) fn accounts_get(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
     })
 }
 
-/// `/auth/get`: `PRODUCT_NOT_READY` while a selected account is pending automatic verification.
+/// `/auth/get`: `PRODUCT_NOT_READY` while a selected account is pending (either flow).
 pub(super) fn auth_get(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
     ctx.with_item(|item| {
         if item.login_required {
@@ -67,10 +67,16 @@ pub(super) fn auth_get(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
         let accounts = selected(ctx, item)?;
         for a in &accounts {
             match a.verification_status {
-                Some(VerificationStatus::PendingAutomaticVerification) => {
+                Some(
+                    VerificationStatus::PendingAutomaticVerification
+                    | VerificationStatus::PendingManualVerification,
+                ) => {
                     return Err(ApiError::product_not_ready());
                 }
-                Some(VerificationStatus::VerificationExpired) => {
+                Some(
+                    VerificationStatus::VerificationExpired
+                    | VerificationStatus::VerificationFailed,
+                ) => {
                     return Err(ApiError::verification_expired());
                 }
                 _ => {}

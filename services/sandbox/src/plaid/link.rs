@@ -186,6 +186,7 @@ pub(super) fn link_token_create(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
         webhook: webhook.map(str::to_owned),
         products,
         automated_microdeposits: automated,
+        same_day_microdeposits: same_day,
         expires_at,
         access_token: access_token.map(str::to_owned),
     });

@@ -206,6 +206,8 @@ fn handle(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
         Endpoint::SandboxItemFireWebhook => sandbox_items::fire_webhook(ctx),
         Endpoint::SandboxBankTransferSimulate => sandbox_transfers::simulate(ctx),
         Endpoint::SandboxBankTransferFireWebhook => sandbox_transfers::fire_webhook(ctx),
+        Endpoint::SandboxTransferSimulate => sandbox_transfers::transfer_simulate(ctx),
+        Endpoint::SandboxTransferFireWebhook => sandbox_transfers::transfer_fire_webhook(ctx),
     }
 }
 

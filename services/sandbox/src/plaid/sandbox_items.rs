@@ -11,6 +11,9 @@ use crate::timeline::{self, SetStatusError};
 
 /// Sandbox password giving an Automated Micro-deposits Item.
 pub const MICRODEPOSITS_PASSWORD: &str = "microdeposits_good";
+/// Sandbox password giving a Same-Day Micro-deposits Item (as if the user typed the sandbox
+/// Same-Day numbers in Link; penny's simulator only, Plaid's sandbox has no such password).
+pub const SAME_DAY_PASSWORD: &str = "same_day_good";
 /// Sandbox password giving an instant-auth Item.
 pub const GOOD_PASSWORD: &str = "pass_good";
 /// The only sandbox username recognised.
@@ -18,7 +21,8 @@ pub const GOOD_USERNAME: &str = "user_good";
 
 /// Creates an Item as if the user logged in with `username`/`password` at `institution_id`
 /// (`user_good` + `pass_good`: instant auth; `user_good` + `microdeposits_good`: automated
-/// micro-deposits). Returns its access token.
+/// micro-deposits; `user_good` + `same_day_good`: Same-Day micro-deposits, any institution).
+/// Returns its access token.
 pub(crate) fn create_item(
     state: &AppState,
     institution_id: &str,
@@ -27,18 +31,34 @@ pub(crate) fn create_item(
     webhook: Option<String>,
     products: Vec<String>,
 ) -> Result<String, ApiError> {
+    if (username, password) == (GOOD_USERNAME, SAME_DAY_PASSWORD) {
+        return Ok(create_same_day_item(state, webhook, products));
+    }
     if !valid_institution(institution_id) {
         return Err(ApiError::invalid_institution());
     }
     let now = state.clock.now();
-    let item = match (username, password) {
+    let mut item = match (username, password) {
         (GOOD_USERNAME, GOOD_PASSWORD) => Item::instant(institution_id, webhook, products, now),
         (GOOD_USERNAME, MICRODEPOSITS_PASSWORD) => {
             Item::automated_microdeposits(institution_id, webhook, products, now)
         }
         _ => return Err(ApiError::invalid_credentials()),
     };
+    item.event_feed = state.event_feed;
     Ok(state.add_item(item))
+}
+
+/// Creates a Same-Day Micro-deposits Item (numbers typed in Link, no institution); returns its
+/// access token.
+pub(crate) fn create_same_day_item(
+    state: &AppState,
+    webhook: Option<String>,
+    products: Vec<String>,
+) -> String {
+    let mut item = Item::same_day_microdeposits(webhook, products, state.clock.now());
+    item.event_feed = state.event_feed;
+    state.add_item(item)
 }
 
 /// `/sandbox/public_token/create`.

@@ -1,26 +1,42 @@
 //! `/bank_transfer/event/sync` and `/transfer/event/sync`.
 
-use serde_json::json;
-
 use super::{Ctx, reply};
 use crate::error::ApiError;
+use crate::ledger::{BankTransferPage, Feed, TransferPage};
 
 /// Events after `after_id` (up to `count`, 1..=25, default 25). No `has_more`, as in Plaid.
 pub(super) fn bank_transfer_event_sync(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
     let f = ctx.fields();
     let after_id = f.opt_int("after_id", 0, i64::MAX)?.unwrap_or(0);
     let count = f.opt_int("count", 1, 25)?.unwrap_or(25);
-    let events = ctx.state.transfers.after(after_id as u64, count as usize);
-    reply(&json!({ "bank_transfer_events": events, "request_id": ctx.request_id }))
+    ctx.state.transfers.page(
+        Feed::BankTransfer,
+        after_id.unsigned_abs(),
+        count.unsigned_abs() as usize,
+        |events, _more| reply(&BankTransferPage::new(events, ctx.request_id)),
+    )
 }
 
-/// Plaid Transfer's event sync (count 1..=500, default 100, `has_more`). The sandbox does not
-/// simulate the Transfer product, so the list is always empty.
+/// Plaid Transfer's event sync: events after `after_id` (up to `count`, 1..=500, default 100)
+/// and `has_more`. `originator_client_id` and `funding_account_id` filter by those fields,
+/// which the sandbox's micro-deposit events never carry (so a filter returns none).
 pub(super) fn transfer_event_sync(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
     let f = ctx.fields();
-    f.opt_int("after_id", 0, i64::MAX)?;
-    f.opt_int("count", 1, 500)?;
-    f.opt_str("originator_client_id")?;
-    f.opt_str("funding_account_id")?;
-    reply(&json!({ "transfer_events": [], "has_more": false, "request_id": ctx.request_id }))
+    let after_id = f.opt_int("after_id", 0, i64::MAX)?.unwrap_or(0);
+    let count = f.opt_int("count", 1, 500)?.unwrap_or(100);
+    let filtered =
+        f.opt_str("originator_client_id")?.is_some() || f.opt_str("funding_account_id")?.is_some();
+    ctx.state.transfers.page(
+        Feed::Transfer,
+        after_id.unsigned_abs(),
+        count.unsigned_abs() as usize,
+        |events, more| {
+            let events = if filtered { &events[..0] } else { events };
+            reply(&TransferPage::new(
+                events,
+                more && !filtered,
+                ctx.request_id,
+            ))
+        },
+    )
 }
