@@ -1,0 +1,85 @@
+//! The command line: `serve` (the default), `migrate` and `reset-fence`. Dead letters of every
+//! consumer are `pennyctl dlq`'s.
+
+use std::io::Write as _;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, App};
+use crate::config::Config;
+use crate::store;
+
+/// `penny-transfer-events`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "penny-transfer-events",
+    version,
+    about = "penny's transfer-events service: micro-deposit ACH events from Plaid's event sync, \
+             recorded once and in order, each account's deposit state, deposit domain events."
+)]
+pub struct Cli {
+    /// Settings (flags or PENNY_* environment variables).
+    #[command(flatten)]
+    pub config: Config,
+
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Run the service (gRPC, consumers, sync, sweep, outbox relay). The default.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Set the database fence back to 0 after the lease bucket was deleted (its tokens restart
+    /// at 1, which the fence would refuse). Stop every replica first.
+    ResetFence,
+}
+
+/// Runs the command; `serve` until SIGINT/SIGTERM.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = App::build(config).await?;
+            app.run_until_stopped(penny_runtime::shutdown_on_signal())
+                .await
+        }
+        Command::Migrate => {
+            app::connect_db(&config).await?;
+            say(format_args!("migrations applied"))
+        }
+        Command::ResetFence => {
+            let db = app::connect_db(&config).await?;
+            let was = store::feed::reset_fence(&db, config.mode).await?;
+            say(format_args!("fence of {} reset (was {was})", config.mode))
+        }
+    }
+}
+
+/// Writes one line to stdout (operator output, not a log line).
+fn say(line: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_is_the_default_and_subcommands_parse() {
+        let cli = Cli::try_parse_from(["penny-transfer-events"]).unwrap();
+        assert_eq!(cli.command, None);
+        let cli = Cli::try_parse_from(["penny-transfer-events", "reset-fence"]).unwrap();
+        assert_eq!(cli.command, Some(Command::ResetFence));
+        assert!(
+            Cli::try_parse_from(["penny-transfer-events", "dlq", "list"]).is_err(),
+            "dead letters are pennyctl's"
+        );
+    }
+}
