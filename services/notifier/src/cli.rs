@@ -1,0 +1,164 @@
+//! The command line: `serve` (the default), `migrate`, and `alerts unknown | resolve <id>
+//! <sent|failed|resend>` for alerts whose outcome is unknown. Dead letters of every consumer are
+//! `pennyctl dlq`'s.
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::app::{self, App};
+use crate::channels::Transports;
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::domain::Resolution;
+use crate::metrics::Metrics;
+
+/// `penny-notifier`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "penny-notifier",
+    version,
+    about = "penny's notifier: domain events to alerts over email, SMS and signed push, once, \
+             at the right time."
+)]
+pub struct Cli {
+    /// Settings (flags or PENNY_* environment variables).
+    #[command(flatten)]
+    pub config: Config,
+
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Run the service. The default.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Alerts whose outcome is unknown.
+    Alerts {
+        /// The action.
+        #[command(subcommand)]
+        action: AlertsCommand,
+    },
+}
+
+/// What to do with unknown alerts.
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum AlertsCommand {
+    /// List them, oldest first.
+    Unknown,
+    /// Settle one: the person got it (`sent`), give up (`failed`), or send again (`resend`,
+    /// accepting the risk of a second message).
+    Resolve {
+        /// The alert id.
+        id: String,
+        /// The verdict.
+        verdict: Verdict,
+    },
+}
+
+/// An operator's verdict.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The person got it.
+    Sent,
+    /// Give up.
+    Failed,
+    /// Send it again.
+    Resend,
+}
+
+/// Runs the command; `serve` until SIGINT/SIGTERM.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = App::build(config).await?;
+            app.run_until_stopped(penny_runtime::shutdown_on_signal())
+                .await
+        }
+        Command::Migrate => {
+            app::connect_db(&config).await?;
+            say(format_args!("migrations applied"))
+        }
+        Command::Alerts { action } => alerts(config, action).await,
+    }
+}
+
+async fn alerts(config: Config, action: AlertsCommand) -> anyhow::Result<()> {
+    config.check_production()?;
+    let db = app::connect_db(&config).await?;
+    let (_, metrics) = Metrics::new();
+    let notifier = app::core(
+        &config,
+        db,
+        Arc::new(SystemClock),
+        Transports::default(),
+        metrics,
+    )?;
+    match action {
+        AlertsCommand::Unknown => {
+            for row in notifier.unknown_alerts(1000).await? {
+                say(format_args!(
+                    "{}  {}  {}  {}  attempts={}  {}",
+                    row.id,
+                    row.channel,
+                    row.kind,
+                    row.updated_at.to_rfc3339(),
+                    row.attempts,
+                    row.last_error.unwrap_or_default()
+                ))?;
+            }
+            Ok(())
+        }
+        AlertsCommand::Resolve { id, verdict } => {
+            let resolution = match verdict {
+                Verdict::Sent => Resolution::Sent,
+                Verdict::Failed => Resolution::Failed,
+                Verdict::Resend => Resolution::Resend,
+            };
+            let state = notifier.resolve(&id, resolution).await?;
+            say(format_args!("alert {id} is now {}", state.as_str()))
+        }
+    }
+}
+
+/// Writes one line to stdout (operator output, not a log line).
+fn say(line: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_is_the_default_and_subcommands_parse() {
+        assert_eq!(
+            Cli::try_parse_from(["penny-notifier"]).unwrap().command,
+            None
+        );
+        assert!(
+            Cli::try_parse_from(["penny-notifier", "dlq", "list"]).is_err(),
+            "dead letters are pennyctl's"
+        );
+        let cli =
+            Cli::try_parse_from(["penny-notifier", "alerts", "resolve", "a-1", "resend"]).unwrap();
+        assert_eq!(
+            cli.command,
+            Some(Command::Alerts {
+                action: AlertsCommand::Resolve {
+                    id: "a-1".into(),
+                    verdict: Verdict::Resend
+                }
+            })
+        );
+    }
+}

@@ -1,0 +1,46 @@
+//! The notifier database: entities, migrations and repository functions (each takes any
+//! `ConnectionTrait`, so it runs on the pool or inside a transaction).
+//!
+//! - [`accounts`]: the projection account → user, flow, mask.
+//! - [`contacts`] and [`preferences`]: people's contact data (addresses sealed with the
+//!   keyring) and what they switched off.
+//! - [`alerts`]: every alert; the send state machine's writes are compare-and-sets here.
+//! - [`waiting`]: deposit events waiting for their account.
+//!
+//! SQLite by default (a file under `./data`), PostgreSQL in production; the same code and
+//! tests run on both.
+
+pub mod accounts;
+pub mod alerts;
+pub mod contacts;
+pub mod entities;
+pub mod migrations;
+pub mod preferences;
+pub mod waiting;
+
+use anyhow::Context as _;
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
+
+pub use migrations::Migrator;
+
+/// Connects to `url` (creating the SQLite file and its directory if needed).
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    penny_store::connect(url)
+        .await
+        .context("connecting to the notifier database")
+}
+
+/// Applies pending migrations.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
+        .await
+        .context("migrating the notifier database")
+}
+
+/// Connects to `url` and applies pending migrations.
+pub async fn open(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let db = connect(url).await?;
+    migrate(&db).await?;
+    Ok(db)
+}
