@@ -4,6 +4,7 @@
 
 mod grpc;
 mod pipeline;
+pub mod process;
 
 pub use grpc::GrpcClient;
 pub use pipeline::{Pipeline, PipelineOptions};

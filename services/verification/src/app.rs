@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::consumer::{self, Lane, WebhookHandler};
+use crate::funnel::LinkFunnel;
 use crate::grpc::VerificationApi;
 use crate::metrics::Metrics;
 use crate::store::{self, Secrets};
@@ -136,6 +137,7 @@ impl App {
         let settings = VerifierSettings {
             client_name: config.client_name.clone(),
             webhook_url: config.webhook_url.clone(),
+            link_flow: config.link_flow,
             dedupe_window: config.dedupe_window,
             crash_at: config.crash_at,
             ..VerifierSettings::default()
@@ -210,7 +212,8 @@ impl App {
             metrics,
         } = self;
         let feed = WatchFeed::default();
-        let api = VerificationApi::new(verifier.clone(), feed.clone(), shutdown.clone());
+        let funnel = LinkFunnel::new(db.clone(), metrics.link.clone());
+        let api = VerificationApi::new(verifier.clone(), funnel, feed.clone(), shutdown.clone());
         let grpc = grpc
             .add_service(api.into_service(tokens))
             .reflect(penny_proto::FILE_DESCRIPTOR_SET);

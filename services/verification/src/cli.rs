@@ -1,10 +1,9 @@
-//! The command line: `serve` (the default), `migrate`, `rotate-keys`, and
-//! `dlq list | redrive <seq> | redrive-all` for this service's dead letters.
+//! The command line: `serve` (the default), `migrate` and `rotate-keys`. Dead letters of every
+//! consumer are `pennyctl dlq`'s.
 
 use std::io::Write as _;
 
 use clap::{Parser, Subcommand};
-use penny_bus::DlqCommand;
 
 use crate::app::{self, App};
 use crate::config::Config;
@@ -38,12 +37,6 @@ pub enum Command {
     /// Re-encrypt every access token and account number under the active key (the first of
     /// PENNY_VERIFICATION_ENCRYPTION_KEYS), so older keys can be removed.
     RotateKeys,
-    /// Inspect and redrive this service's dead-lettered webhooks (both its consumers').
-    Dlq {
-        /// The action.
-        #[command(subcommand)]
-        action: DlqCommand,
-    },
 }
 
 /// Runs the command; `serve` until SIGINT/SIGTERM.
@@ -67,7 +60,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 report.skipped
             ))
         }
-        Command::Dlq { action } => dlq(&config, action).await,
     }
 }
 
@@ -75,17 +67,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let app = App::build(config).await?;
     app.run_until_stopped(penny_runtime::shutdown_on_signal())
         .await
-}
-
-async fn dlq(config: &Config, action: DlqCommand) -> anyhow::Result<()> {
-    let js = app::connect_nats(config).await?;
-    let dead = penny_bus::DeadLetters::new(js);
-    let mut out = std::io::stdout().lock();
-    let consumers = [
-        config.consumer.consumer_name.as_str(),
-        config.prompt_consumer.consumer_name.as_str(),
-    ];
-    action.run(&dead, &consumers, &mut out).await
 }
 
 /// Writes one line to stdout (operator output, not a log line).
@@ -103,21 +84,11 @@ mod tests {
     fn serve_is_the_default_and_subcommands_parse() {
         let cli = Cli::try_parse_from(["penny-verification"]).unwrap();
         assert_eq!(cli.command, None);
-        let cli = Cli::try_parse_from(["penny-verification", "dlq", "redrive", "42"]).unwrap();
-        assert_eq!(
-            cli.command,
-            Some(Command::Dlq {
-                action: DlqCommand::Redrive { seq: 42 }
-            })
-        );
         let cli = Cli::try_parse_from(["penny-verification", "rotate-keys"]).unwrap();
         assert_eq!(cli.command, Some(Command::RotateKeys));
-        let cli = Cli::try_parse_from(["penny-verification", "dlq", "redrive-all"]).unwrap();
-        assert_eq!(
-            cli.command,
-            Some(Command::Dlq {
-                action: DlqCommand::RedriveAll
-            })
-        );
+        let cli = Cli::try_parse_from(["penny-verification", "migrate"]).unwrap();
+        assert_eq!(cli.command, Some(Command::Migrate));
+        let gone = Cli::try_parse_from(["penny-verification", "dlq", "list"]);
+        assert!(gone.is_err(), "dead letters are pennyctl's");
     }
 }

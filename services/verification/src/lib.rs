@@ -12,6 +12,7 @@
 //! - [`store`]: entities, migrations, encryption at rest, repository functions.
 //! - [`events`]: domain events through the transactional outbox; [`watch`]: the
 //!   `WatchAccounts` feed.
+//! - [`funnel`]: Link's callbacks and the micro-deposit funnel.
 //! - [`metrics`]: what `/metrics` shows; [`readiness`]: what `/readyz` checks; [`crash`]:
 //!   test-only fault injection.
 
@@ -22,6 +23,7 @@ pub mod consumer;
 pub mod crash;
 pub mod domain;
 pub mod events;
+pub mod funnel;
 pub mod grpc;
 pub mod metrics;
 pub mod readiness;

@@ -2,7 +2,8 @@
 //! ([`PlaidMetrics`]), each webhook consumer's outcomes, lag, redeliveries and dead letters
 //! ([`ConsumerMetrics`], labelled `consumer="prompt"` or `"numbers"`), the outbox backlog and
 //! accounts by status. The database gauges are refreshed by [`Metrics::sample_db_every`] (not
-//! by readiness: counting accounts scans the table, and a probe must stay cheap).
+//! by readiness: counting accounts scans the table, and a probe must stay cheap). The Link
+//! funnel's metrics are [`LinkMetrics`].
 //!
 //! Names carry the `penny_verification_` prefix, e.g. `penny_verification_plaid_requests_total`,
 //! `penny_verification_consumer_pending_messages`, `penny_verification_outbox_backlog_messages`,
@@ -21,6 +22,7 @@ use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::Status;
+use crate::funnel::LinkMetrics;
 use crate::store::accounts;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -38,6 +40,8 @@ pub struct Metrics {
     pub prompt: ConsumerMetrics,
     /// The numbers webhook consumer (labelled `consumer="numbers"`).
     pub numbers: ConsumerMetrics,
+    /// The Link funnel.
+    pub link: LinkMetrics,
     outbox_backlog: Gauge,
     accounts: Family<StatusLabel, Gauge>,
 }
@@ -53,6 +57,7 @@ impl Metrics {
         let numbers = ConsumerMetrics::register(
             registry.sub_registry_with_label(("consumer".into(), "numbers".into())),
         );
+        let link = LinkMetrics::register(&mut registry);
         let outbox_backlog = Gauge::default();
         registry.register(
             "outbox_backlog_messages",
@@ -65,6 +70,7 @@ impl Metrics {
             plaid,
             prompt,
             numbers,
+            link,
             outbox_backlog,
             accounts,
         };

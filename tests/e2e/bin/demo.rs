@@ -1,7 +1,7 @@
 //! `penny-demo`: the whole pipeline on one machine. Starts NATS, the Plaid sandbox, ingress and
 //! verification, then walks one account through Link, token exchange, micro-deposit verification
 //! (a signed AUTH webhook through ingress and JetStream) and reads the verified numbers over gRPC,
-//! printing each step.
+//! printing each step; then a Same-Day account confirmed through Link's update mode.
 
 #![allow(clippy::print_stdout)] // printing the walkthrough is this binary's job
 
@@ -12,9 +12,11 @@ use futures::StreamExt as _;
 use penny_config::{LogFormat, TelemetryArgs};
 use penny_e2e::{Pipeline, PipelineOptions};
 use penny_proto::v1::{
-    AccountStatus, CreateLinkTokenRequest, ExchangePublicTokenRequest, GetAccountRequest,
-    GetAuthNumbersRequest, WatchAccountsRequest,
+    AccountStatus, CreateLinkTokenRequest, CreateUpdateLinkTokenRequest,
+    ExchangePublicTokenRequest, GetAccountRequest, GetAuthNumbersRequest, LinkFlow,
+    RefreshAccountRequest, UpdateReason, WatchAccountsRequest,
 };
+use penny_testkit::LinkCompletion;
 
 const USER: &str = "demo-user-1";
 
@@ -47,7 +49,7 @@ async fn main() -> anyhow::Result<()> {
         .create_link_token(CreateLinkTokenRequest {
             user_id: USER.into(),
             legal_name: "Ada Lovelace".into(),
-            language: String::new(),
+            ..Default::default()
         })
         .await?
         .into_inner();
@@ -140,8 +142,92 @@ async fn main() -> anyhow::Result<()> {
         suffix(&numbers.account, 4)
     ));
 
+    same_day(&pipeline, &mut grpc).await?;
+
     step("done: stopping the pipeline");
     pipeline.stop().await?;
+    Ok(())
+}
+
+/// A Same-Day account beside the automated one: typed numbers, the deposit, the code confirmed
+/// in Link's update mode, then `RefreshAccount` as the app calls after `onSuccess`.
+async fn same_day(pipeline: &Pipeline, grpc: &mut penny_e2e::GrpcClient) -> anyhow::Result<()> {
+    const SAME_DAY_USER: &str = "demo-user-2";
+    step("CreateLinkToken with flow SAME_DAY: the user types routing and account numbers");
+    let link = grpc
+        .create_link_token(CreateLinkTokenRequest {
+            user_id: SAME_DAY_USER.into(),
+            flow: LinkFlow::SameDay as i32,
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    let done = pipeline
+        .stack
+        .control
+        .complete_link_with(&LinkCompletion::same_day(&link.link_token))
+        .await?;
+    let exchanged = grpc
+        .exchange_public_token(ExchangePublicTokenRequest {
+            user_id: SAME_DAY_USER.into(),
+            public_token: done.public_token,
+            accounts: vec![],
+        })
+        .await?
+        .into_inner();
+    let account = exchanged.accounts.first().context("no account")?.clone();
+    let available = account
+        .expected_earliest
+        .map(|t| t.seconds)
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map_or_else(|| "unknown".to_owned(), |t| t.to_rfc3339());
+    detail(&format!(
+        "account {} · status {} · flow SAME_DAY · the $0.01 deposit is available from {available}",
+        account.account_id,
+        status_name(account.status)
+    ));
+
+    step("CreateUpdateLinkToken: Link in update mode so the user can enter the deposit's code");
+    let update = grpc
+        .create_update_link_token(CreateUpdateLinkTokenRequest {
+            account_id: account.account_id.clone(),
+        })
+        .await?
+        .into_inner();
+    detail(&format!(
+        "reason {}",
+        UpdateReason::try_from(update.reason).map_or("UNKNOWN", |r| r.as_str_name())
+    ));
+    pipeline
+        .stack
+        .control
+        .complete_link_with(&LinkCompletion::confirm_code(&update.link_token, "ABC"))
+        .await?;
+    detail("the user enters the code ABC from the deposit's description; Link's onSuccess");
+
+    step("RefreshAccount: /accounts/get says manually_verified → /auth/get → numbers stored");
+    let refreshed = grpc
+        .refresh_account(RefreshAccountRequest {
+            account_id: account.account_id.clone(),
+        })
+        .await?
+        .into_inner();
+    detail(&format!(
+        "status {} ({})",
+        status_name(refreshed.status),
+        refreshed.plaid_verification_status
+    ));
+    let numbers = grpc
+        .get_auth_numbers(GetAuthNumbersRequest {
+            account_id: account.account_id,
+        })
+        .await?
+        .into_inner();
+    detail(&format!(
+        "routing {} · account ••••{}",
+        numbers.routing,
+        suffix(&numbers.account, 4)
+    ));
     Ok(())
 }
 

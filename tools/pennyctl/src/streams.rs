@@ -14,7 +14,7 @@ use crate::table;
 pub async fn apply(
     js: &jetstream::Context,
     topology: &Topology,
-    out: &mut impl Write,
+    out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let mut existed = Vec::new();
     for name in ALL_STREAMS {
@@ -41,7 +41,7 @@ pub async fn apply(
 pub async fn show(
     js: &jetstream::Context,
     as_json: bool,
-    out: &mut impl Write,
+    out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let mut streams = Vec::new();
     let mut consumers = Vec::new();

@@ -3,7 +3,11 @@
 use std::io::Write;
 
 /// Writes `rows` under `header`, each column padded to its widest cell.
-pub fn write(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+pub fn write(
+    out: &mut (impl Write + ?Sized),
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> std::io::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {

@@ -113,9 +113,20 @@ pub struct Config {
     #[arg(long, env = "PENNY_VERIFICATION_WEBHOOK_URL", default_value = DEFAULT_WEBHOOK_URL)]
     pub webhook_url: String,
 
-    /// `client_name` shown in Link.
+    /// `client_name` shown in Link (its first 11 characters are in a Same-Day deposit's
+    /// bank statement description).
     #[arg(long, env = "PENNY_VERIFICATION_CLIENT_NAME", default_value = "penny")]
     pub client_name: String,
+
+    /// The micro-deposit flow(s) a Link token offers when `CreateLinkToken` does not say:
+    /// `automated`, `same-day` or `both`.
+    #[arg(
+        long,
+        env = "PENNY_VERIFICATION_LINK_FLOW",
+        value_enum,
+        default_value = "automated"
+    )]
+    pub link_flow: crate::domain::LinkOffer,
 
     /// The webhook consumer for webhooks that call `/auth/get` under the shared budget.
     #[command(flatten)]

@@ -297,6 +297,7 @@ pub fn outcome_of(error: VerifierError) -> Outcome {
         | VerifierError::NotVerified { .. }
         | VerifierError::NumbersMissing(_)
         | VerifierError::Revoked(_)
+        | VerifierError::CannotUpdate { .. }
         | VerifierError::GoneAtPlaid(_)
         | VerifierError::UserMismatch) => Outcome::park(e.to_string()),
     }

@@ -110,6 +110,19 @@ pub fn route(event: &WebhookEvent) -> Route {
             ItemEvent::UserPermissionRevoked { item_id, .. } => {
                 apply(item_id, Target::AllOfItem, Event::Revoked)
             }
+            ItemEvent::UserAccountRevoked {
+                item_id,
+                account_id: Some(account_id),
+            } => apply(
+                item_id,
+                Target::Account(account_id.clone()),
+                Event::AccountRevoked,
+            ),
+            // Plaid requires account_id; without it there is no account to revoke, and revoking
+            // the whole Item would be wrong: record it (the webhook history shows the reason).
+            ItemEvent::UserAccountRevoked {
+                account_id: None, ..
+            } => Route::Unhandled("ITEM/USER_ACCOUNT_REVOKED without account_id".to_owned()),
             other => Route::Unhandled(format!("ITEM webhook not acted on: {}", item_code(other))),
         },
         WebhookEvent::Other {

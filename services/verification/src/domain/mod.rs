@@ -2,11 +2,13 @@
 //! the expected verification window.
 
 pub mod flow;
+pub mod offer;
 pub mod status;
 pub mod transition;
 pub mod window;
 
 pub use flow::Flow;
+pub use offer::LinkOffer;
 pub use status::{AccountState, Status, Verification};
 pub use transition::{Decision, DomainEvent, Effect, Event, IgnoreReason, transition};
-pub use window::VerificationWindow;
+pub use window::{Expectation, VerificationWindow};

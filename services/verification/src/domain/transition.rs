@@ -20,11 +20,13 @@ use super::status::{AccountState, Verification};
 /// Something that happened to an account (from a webhook, a refresh or an API call).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Event {
-    /// `AUTH/AUTOMATICALLY_VERIFIED`, or `/accounts/get` reports the account verified.
+    /// `AUTH/AUTOMATICALLY_VERIFIED`, `AUTH/SMS_MICRODEPOSITS_VERIFICATION` with
+    /// `MANUALLY_VERIFIED`, or `/accounts/get` reports the account verified (either flow).
     AutomaticallyVerified,
     /// `AUTH/VERIFICATION_EXPIRED`, or `/accounts/get` reports `verification_expired`.
     VerificationExpired,
-    /// `/accounts/get` reports `verification_failed`.
+    /// `AUTH/SMS_MICRODEPOSITS_VERIFICATION` with `VERIFICATION_FAILED`, or `/accounts/get`
+    /// reports `verification_failed` (three wrong Same-Day codes).
     VerificationFailed,
     /// `ITEM/ERROR` with `ITEM_LOGIN_REQUIRED`.
     LoginRequired,
@@ -32,19 +34,23 @@ pub enum Event {
     LoginRepaired,
     /// `ITEM/USER_PERMISSION_REVOKED`, or the Item was removed through the API.
     Revoked,
+    /// `ITEM/USER_ACCOUNT_REVOKED`: this one account's access was revoked at the bank; the
+    /// Item (and its other accounts) stays usable.
+    AccountRevoked,
     /// `AUTH/DEFAULT_UPDATE`: the numbers changed at the bank.
     NumbersChanged,
 }
 
 impl Event {
     /// Every value, for exhaustive tests.
-    pub const ALL: [Event; 7] = [
+    pub const ALL: [Event; 8] = [
         Self::AutomaticallyVerified,
         Self::VerificationExpired,
         Self::VerificationFailed,
         Self::LoginRequired,
         Self::LoginRepaired,
         Self::Revoked,
+        Self::AccountRevoked,
         Self::NumbersChanged,
     ];
 
@@ -104,6 +110,8 @@ pub enum Effect {
     FetchNumbers,
     /// Delete the account's numbers and the Item's access token.
     PurgeSecrets,
+    /// Delete the account's numbers only (the Item's other accounts still need its token).
+    PurgeNumbers,
     /// Mark the Item locked (Plaid will not verify it any more).
     LockItem,
     /// Clear the Item's lock (verification proved it usable after all).
@@ -261,6 +269,10 @@ pub fn transition(current: AccountState, event: Event) -> Decision {
         Event::Revoked => apply(
             final_state(Revoked),
             vec![Effect::PurgeSecrets, Effect::Emit(DomainEvent::Revoked)],
+        ),
+        Event::AccountRevoked => apply(
+            final_state(Revoked),
+            vec![Effect::PurgeNumbers, Effect::Emit(DomainEvent::Revoked)],
         ),
         Event::NumbersChanged => match current.verification {
             Verified => apply(

@@ -78,6 +78,7 @@ fn full_table_over_reachable_states() {
     let expired = [LockItem, Emit(D::VerificationExpired)];
     let failed = [LockItem, Emit(D::VerificationFailed)];
     let revoked = [PurgeSecrets, Emit(D::Revoked)];
+    let account_revoked = [PurgeNumbers, Emit(D::Revoked)];
     let numbers = [FetchNumbers, Emit(D::NumbersChanged)];
     let needs_update = [Emit(D::NeedsUpdate)];
     let repaired = [Emit(D::LoginRepaired)];
@@ -91,6 +92,7 @@ fn full_table_over_reachable_states() {
         (P, LoginRequired, apply(PL, &needs_update)),
         (P, LoginRepaired, ignore(I::NotInUpdateMode)),
         (P, Revoked, apply(R, &revoked)),
+        (P, AccountRevoked, apply(R, &account_revoked)),
         (P, NumbersChanged, ignore(I::NotVerified)),
         // pending, in update mode
         (PL, AutomaticallyVerified, apply(VL, &verified)),
@@ -99,6 +101,7 @@ fn full_table_over_reachable_states() {
         (PL, LoginRequired, ignore(I::AlreadyNeedsUpdate)),
         (PL, LoginRepaired, apply(P, &repaired)),
         (PL, Revoked, apply(R, &revoked)),
+        (PL, AccountRevoked, apply(R, &account_revoked)),
         (PL, NumbersChanged, ignore(I::NotVerified)),
         // verified with numbers
         (V, AutomaticallyVerified, ignore(I::AlreadyVerified)),
@@ -107,6 +110,7 @@ fn full_table_over_reachable_states() {
         (V, LoginRequired, apply(VL, &needs_update)),
         (V, LoginRepaired, ignore(I::NotInUpdateMode)),
         (V, Revoked, apply(R, &revoked)),
+        (V, AccountRevoked, apply(R, &account_revoked)),
         (V, NumbersChanged, apply(V, &numbers)),
         // verified with numbers, in update mode
         (VL, AutomaticallyVerified, ignore(I::AlreadyVerified)),
@@ -115,6 +119,7 @@ fn full_table_over_reachable_states() {
         (VL, LoginRequired, ignore(I::AlreadyNeedsUpdate)),
         (VL, LoginRepaired, apply(V, &repaired)),
         (VL, Revoked, apply(R, &revoked)),
+        (VL, AccountRevoked, apply(R, &account_revoked)),
         (VL, NumbersChanged, apply(VL, &numbers)),
         // verified, numbers not fetched yet
         (V0, AutomaticallyVerified, apply(V, &[FetchNumbers])),
@@ -123,6 +128,7 @@ fn full_table_over_reachable_states() {
         (V0, LoginRequired, apply(V0L, &needs_update)),
         (V0, LoginRepaired, ignore(I::NotInUpdateMode)),
         (V0, Revoked, apply(R, &revoked)),
+        (V0, AccountRevoked, apply(R, &account_revoked)),
         (V0, NumbersChanged, apply(V, &numbers)),
         // verified, numbers not fetched yet, in update mode
         (V0L, AutomaticallyVerified, apply(VL, &[FetchNumbers])),
@@ -131,6 +137,7 @@ fn full_table_over_reachable_states() {
         (V0L, LoginRequired, ignore(I::AlreadyNeedsUpdate)),
         (V0L, LoginRepaired, apply(V0, &repaired)),
         (V0L, Revoked, apply(R, &revoked)),
+        (V0L, AccountRevoked, apply(R, &account_revoked)),
         (V0L, NumbersChanged, apply(VL, &numbers)),
         // expired
         (E, AutomaticallyVerified, apply(V, &reverified)),
@@ -139,6 +146,7 @@ fn full_table_over_reachable_states() {
         (E, LoginRequired, ignore(I::LockedForGood)),
         (E, LoginRepaired, ignore(I::NotInUpdateMode)),
         (E, Revoked, apply(R, &revoked)),
+        (E, AccountRevoked, apply(R, &account_revoked)),
         (E, NumbersChanged, ignore(I::NotVerified)),
         // failed
         (F, AutomaticallyVerified, apply(V, &reverified)),
@@ -147,6 +155,7 @@ fn full_table_over_reachable_states() {
         (F, LoginRequired, ignore(I::LockedForGood)),
         (F, LoginRepaired, ignore(I::NotInUpdateMode)),
         (F, Revoked, apply(R, &revoked)),
+        (F, AccountRevoked, apply(R, &account_revoked)),
         (F, NumbersChanged, ignore(I::NotVerified)),
     ];
     // revoked: every event is ignored
@@ -293,7 +302,7 @@ fn numbers_are_fetched_exactly_when_the_result_needs_new_numbers() {
             let wants = state.has_numbers && (!s.has_numbers || e == NumbersChanged);
             assert_eq!(fetch, wants, "{s:?} + {e:?}");
             assert_eq!(d.needs_numbers(), fetch);
-            if effects.contains(&PurgeSecrets) {
+            if effects.contains(&PurgeSecrets) || effects.contains(&PurgeNumbers) {
                 assert!(!state.has_numbers);
             }
         }

@@ -3,8 +3,14 @@
 //! Plaid verifies an automated micro-deposit within 1 to 2 business days of linking and gives up
 //! after 7 calendar days. Business days are banking days of the Federal Reserve (weekends and
 //! Federal holidays, with their observed dates, skipped), from `penny-calendar`.
+//!
+//! A Same-Day micro-deposit is sent when the account is linked and lands by 8:30 a.m. New York
+//! time on the next banking day, when the user can first confirm it; it never expires (only
+//! three wrong codes end it).
 
 use chrono::{DateTime, Duration, Utc};
+
+use super::Flow;
 
 /// The expected verification window of an account linked at `linked_at`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +35,45 @@ impl VerificationWindow {
             expires_at: linked_at + Duration::days(EXPIRY_DAYS),
         }
     }
+}
+
+/// When a pending account of `flow` linked at `linked_at` is expected to be verifiable and
+/// when it expires, as far as known: the whole window for automated, the deposit's
+/// availability (only) for Same-Day, nothing for instant Auth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expectation {
+    pub earliest: Option<DateTime<Utc>>,
+    pub latest: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Expectation {
+    /// The expectation for a pending account.
+    pub fn pending(flow: Flow, linked_at: DateTime<Utc>) -> Self {
+        match flow {
+            Flow::Automated => {
+                let w = VerificationWindow::after_linking(linked_at);
+                Self {
+                    earliest: Some(w.expected_earliest),
+                    latest: Some(w.expected_latest),
+                    expires_at: Some(w.expires_at),
+                }
+            }
+            Flow::SameDay => Self {
+                earliest: Some(penny_calendar::funds_available_after(linked_at)),
+                latest: None,
+                expires_at: None,
+            },
+            Flow::Instant => Self::NONE,
+        }
+    }
+
+    /// Nothing expected (not pending).
+    pub const NONE: Self = Self {
+        earliest: None,
+        latest: None,
+        expires_at: None,
+    };
 }
 
 /// Adds `days` banking days to `from`, keeping the time of day. Linking on a weekend or a
@@ -76,6 +121,23 @@ mod tests {
         assert_eq!(add_business_days(at(2027, 7, 2), 1), at(2027, 7, 6));
         // Thursday 2026-07-02 + 1 = Friday the 3rd: July 4th is a Saturday, the Fed is open.
         assert_eq!(add_business_days(at(2026, 7, 2), 1), at(2026, 7, 3));
+    }
+
+    #[test]
+    fn same_day_is_confirmable_from_the_next_banking_days_settlement_and_never_expires() {
+        // Friday 2026-11-20 15:30 UTC: Monday 2026-11-23 8:30 EST = 13:30 UTC.
+        let e = Expectation::pending(Flow::SameDay, at(2026, 11, 20));
+        assert_eq!(
+            e.earliest,
+            Some(Utc.with_ymd_and_hms(2026, 11, 23, 13, 30, 0).unwrap())
+        );
+        assert_eq!((e.latest, e.expires_at), (None, None));
+        let a = Expectation::pending(Flow::Automated, at(2026, 11, 20));
+        assert_eq!(a.expires_at, Some(at(2026, 11, 27)));
+        assert_eq!(
+            Expectation::pending(Flow::Instant, at(2026, 11, 20)),
+            Expectation::NONE
+        );
     }
 
     #[test]

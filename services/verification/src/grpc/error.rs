@@ -52,6 +52,7 @@ pub fn status(error: VerifierError) -> Status {
         VerifierError::NotVerified { .. }
         | VerifierError::NumbersMissing(_)
         | VerifierError::Revoked(_)
+        | VerifierError::CannotUpdate { .. }
         | VerifierError::GoneAtPlaid(_)
         | VerifierError::UserMismatch => Status::failed_precondition(error.to_string()),
         VerifierError::ExchangeInProgress | VerifierError::Conflict => {

@@ -1,4 +1,5 @@
-//! `CreateLinkToken`, `ExchangePublicToken`, `RemoveItem` (scope `link`).
+//! `CreateLinkToken`, `CreateUpdateLinkToken`, `ExchangePublicToken`, `RemoveItem` (scope
+//! `link`).
 
 use penny_plaid::PublicToken;
 use penny_proto::v1 as pb;
@@ -6,8 +7,9 @@ use tonic::{Request, Response, Status};
 
 use super::error::{id_field, invalid, status, user_id_field};
 use super::{VerificationApi, convert};
+use crate::domain::LinkOffer;
 use crate::events::timestamp;
-use crate::verifier::LinkAccountInput;
+use crate::verifier::{LinkAccountInput, UpdateReason};
 use penny_runtime::auth::{Scope, require};
 
 impl VerificationApi {
@@ -29,15 +31,52 @@ impl VerificationApi {
                 "must be a two-letter lowercase code like \"en\"",
             ));
         }
+        let flow = pb::LinkFlow::try_from(req.flow).map_err(|_| {
+            invalid(
+                "flow",
+                "is not a LinkFlow (AUTOMATED, SAME_DAY or AUTOMATED_AND_SAME_DAY)",
+            )
+        })?;
+        let offer = (flow != pb::LinkFlow::Unspecified)
+            .then(|| LinkOffer::from_proto(flow, LinkOffer::Automated));
         let non_empty = |s: String| (!s.is_empty()).then_some(s);
         let created = self
             .verifier
-            .create_link_token(user_id, non_empty(req.legal_name), non_empty(req.language))
+            .create_link_token(
+                user_id,
+                non_empty(req.legal_name),
+                non_empty(req.language),
+                offer,
+            )
             .await
             .map_err(status)?;
         Ok(Response::new(pb::CreateLinkTokenResponse {
             link_token: created.link_token.expose().to_owned(),
             expiration: Some(timestamp(created.expiration)),
+        }))
+    }
+
+    pub(super) async fn create_update_link_token_impl(
+        &self,
+        request: Request<pb::CreateUpdateLinkTokenRequest>,
+    ) -> Result<Response<pb::CreateUpdateLinkTokenResponse>, Status> {
+        require(&request, Scope::Link)?;
+        let req = request.into_inner();
+        let account_id = id_field("account_id", &req.account_id)?;
+        let update = self
+            .verifier
+            .create_update_link_token(account_id)
+            .await
+            .map_err(status)?;
+        let reason = match update.reason {
+            UpdateReason::LoginRequired => pb::UpdateReason::LoginRequired,
+            UpdateReason::ConfirmDeposit => pb::UpdateReason::ConfirmDeposit,
+        };
+        Ok(Response::new(pb::CreateUpdateLinkTokenResponse {
+            link_token: update.created.link_token.expose().to_owned(),
+            expiration: Some(timestamp(update.created.expiration)),
+            reason: reason as i32,
+            item_id: update.item_id,
         }))
     }
 

@@ -1,12 +1,15 @@
 //! The gRPC API: `penny.v1.VerificationService` behind the bearer-token interceptor (health,
 //! reflection and the trace layer come from `penny_runtime::GrpcServer`). The service
-//! implementation is split per RPC group: `link` (link token, exchange, remove), `accounts`
-//! (reads, refresh, numbers) and `watch`.
+//! implementation is split per RPC group: `link` (link tokens, exchange, remove), `accounts`
+//! (reads, refresh, numbers), `watch`, `link_events` (the Link funnel) and `history`.
 
 mod accounts;
 pub mod convert;
 pub mod error;
+mod history;
 mod link;
+mod link_events;
+mod link_input;
 mod watch;
 
 use penny_proto::v1 as pb;
@@ -17,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
+use crate::funnel::LinkFunnel;
 use crate::verifier::Verifier;
 use crate::watch::WatchFeed;
 use penny_runtime::auth::{ApiTokens, Authenticator};
@@ -26,15 +30,23 @@ pub use watch::WatchStream;
 #[derive(Clone, Debug)]
 pub struct VerificationApi {
     verifier: Verifier,
+    funnel: LinkFunnel,
     feed: WatchFeed,
     shutdown: CancellationToken,
 }
 
 impl VerificationApi {
-    /// The API over `verifier`; watchers read `feed` and end when `shutdown` is cancelled.
-    pub fn new(verifier: Verifier, feed: WatchFeed, shutdown: CancellationToken) -> Self {
+    /// The API over `verifier` and `funnel`; watchers read `feed` and end when `shutdown` is
+    /// cancelled.
+    pub fn new(
+        verifier: Verifier,
+        funnel: LinkFunnel,
+        feed: WatchFeed,
+        shutdown: CancellationToken,
+    ) -> Self {
         Self {
             verifier,
+            funnel,
             feed,
             shutdown,
         }
@@ -57,6 +69,14 @@ impl VerificationService for VerificationApi {
         request: Request<pb::CreateLinkTokenRequest>,
     ) -> Result<Response<pb::CreateLinkTokenResponse>, Status> {
         self.create_link_token_impl(request).await
+    }
+
+    #[tracing::instrument(name = "grpc.CreateUpdateLinkToken", skip_all)]
+    async fn create_update_link_token(
+        &self,
+        request: Request<pb::CreateUpdateLinkTokenRequest>,
+    ) -> Result<Response<pb::CreateUpdateLinkTokenResponse>, Status> {
+        self.create_update_link_token_impl(request).await
     }
 
     #[tracing::instrument(name = "grpc.ExchangePublicToken", skip_all)]
@@ -115,5 +135,29 @@ impl VerificationService for VerificationApi {
         request: Request<pb::WatchAccountsRequest>,
     ) -> Result<Response<Self::WatchAccountsStream>, Status> {
         self.watch_accounts_impl(request).await
+    }
+
+    #[tracing::instrument(name = "grpc.RecordLinkEvents", skip_all)]
+    async fn record_link_events(
+        &self,
+        request: Request<pb::RecordLinkEventsRequest>,
+    ) -> Result<Response<pb::RecordLinkEventsResponse>, Status> {
+        self.record_link_events_impl(request).await
+    }
+
+    #[tracing::instrument(name = "grpc.GetLinkFunnel", skip_all)]
+    async fn get_link_funnel(
+        &self,
+        request: Request<pb::GetLinkFunnelRequest>,
+    ) -> Result<Response<pb::LinkFunnel>, Status> {
+        self.get_link_funnel_impl(request).await
+    }
+
+    #[tracing::instrument(name = "grpc.GetAccountHistory", skip_all)]
+    async fn get_account_history(
+        &self,
+        request: Request<pb::GetAccountHistoryRequest>,
+    ) -> Result<Response<pb::AccountHistory>, Status> {
+        self.get_account_history_impl(request).await
     }
 }

@@ -25,6 +25,13 @@ pub enum VerifierError {
     /// The Item's access token is gone (revoked or removed).
     #[error("item {0:?} is revoked: its access token was purged")]
     Revoked(String),
+    /// Link update mode has nothing to do for this account, or cannot help it.
+    #[error("account {account_id:?}: no update-mode Link token: {why}")]
+    CannotUpdate {
+        account_id: String,
+        /// Why, in words for the app's developer.
+        why: &'static str,
+    },
     /// Plaid no longer returns the account.
     #[error("Plaid no longer returns account {0:?}")]
     GoneAtPlaid(String),
@@ -78,6 +85,10 @@ impl VerifierError {
             },
             Self::NumbersMissing(id) => Self::NumbersMissing(id.clone()),
             Self::Revoked(id) => Self::Revoked(id.clone()),
+            Self::CannotUpdate { account_id, why } => Self::CannotUpdate {
+                account_id: account_id.clone(),
+                why,
+            },
             Self::GoneAtPlaid(id) => Self::GoneAtPlaid(id.clone()),
             Self::UserMismatch => Self::UserMismatch,
             Self::ExchangeInProgress => Self::ExchangeInProgress,

@@ -1,4 +1,4 @@
-//! Linking: Link tokens and the idempotent public-token exchange.
+//! Linking: the idempotent public-token exchange.
 //!
 //! The exchange is keyed by the SHA-256 of the public token (never the token itself). The first
 //! caller claims it and talks to Plaid; a concurrent duplicate waits for that claim to complete
@@ -12,9 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use penny_plaid::{
-    AccountBase, LinkTokenCreateRequest, LinkTokenCreateResponse, LinkTokenUser, PublicToken,
-};
+use penny_plaid::{AccountBase, PublicToken};
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
@@ -41,33 +39,6 @@ pub struct LinkAccountInput {
 const CLAIM_POLL: Duration = Duration::from_millis(50);
 
 impl Verifier {
-    /// Creates a Link token for Automated Micro-deposits: products `[auth]`, country `US`,
-    /// `auth.automated_microdeposits_enabled`, the configured webhook URL.
-    #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-    pub async fn create_link_token(
-        &self,
-        user_id: &str,
-        legal_name: Option<String>,
-        language: Option<String>,
-    ) -> Result<LinkTokenCreateResponse, VerifierError> {
-        let mut request = LinkTokenCreateRequest::automated_microdeposits(
-            self.settings.client_name.clone(),
-            user_id,
-            self.settings.webhook_url.clone(),
-        );
-        request.user = Some(LinkTokenUser {
-            legal_name,
-            ..LinkTokenUser::new(user_id)
-        });
-        if let Some(language) = language {
-            request.language = language;
-        }
-        self.plaid
-            .link_token_create(&request)
-            .await
-            .map_err(VerifierError::plaid("/link/token/create"))
-    }
-
     /// Exchanges a public token and stores the Item, its accounts and their status. Idempotent
     /// for the same public token; returns the Item id and its accounts.
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]

@@ -25,9 +25,10 @@ impl Verifier {
     }
 
     /// Re-reads the account from `/accounts/get` and reconciles it through the state machine
-    /// (for lost webhooks): Plaid's `verification_status` becomes the matching event, an
-    /// `ITEM_LOGIN_REQUIRED` answer becomes update mode, and a verified account without numbers
-    /// gets them from `/auth/get`.
+    /// (for lost webhooks, and after Link's update mode): Plaid's `verification_status` becomes
+    /// the matching event (`manually_verified` verifies a Same-Day account, `verification_failed`
+    /// fails it), an `ITEM_LOGIN_REQUIRED` answer becomes update mode and a successful answer
+    /// ends it, and a verified account without numbers gets them from `/auth/get`.
     #[tracing::instrument(skip_all, fields(account_id = %account_id))]
     pub async fn refresh(&self, account_id: &str) -> Result<AccountRecord, VerifierError> {
         let account = self.account(account_id).await?;
@@ -69,7 +70,22 @@ impl Verifier {
             .verification_status
             .as_ref()
             .map(|s| s.as_str().to_owned());
-        let state = account.state()?;
+        let mut state = account.state()?;
+        if state.login_required {
+            // Plaid answered: the login works again (the user went through update mode; Plaid
+            // sends LOGIN_REPAIRED only when the Item recovers without it).
+            self.apply(&ChangeRequest {
+                item_id: item_id.clone(),
+                target: Target::AllOfItem,
+                event: Event::LoginRepaired,
+                cause: cause.clone(),
+                webhook: None,
+                plaid_status: None,
+                span: tracing::Span::current(),
+            })
+            .await?;
+            state.login_required = false;
+        }
         let event = Event::from_plaid_status(plaid_status.as_deref()).or_else(|| {
             (state.verification == Verification::Verified && !state.has_numbers)
                 .then_some(Event::AutomaticallyVerified)

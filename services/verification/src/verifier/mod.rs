@@ -10,8 +10,10 @@ mod apply;
 mod change;
 mod error;
 mod exchange;
+mod history;
 mod inbox;
 mod lifecycle;
+mod link;
 mod locks;
 mod numbers;
 
@@ -26,9 +28,12 @@ use sea_orm::DatabaseConnection;
 pub use change::{Applied, ChangeRequest, Report, Target, WebhookRef};
 pub use error::VerifierError;
 pub use exchange::LinkAccountInput;
+pub use history::AccountHistory;
 pub use inbox::{INBOX_CONSUMER, WebhookOutcome};
+pub use link::{UpdateReason, UpdateToken};
 
 use crate::crash::CrashPoint;
+use crate::domain::LinkOffer;
 use crate::store::Secrets;
 
 /// The default dedupe window: three times the 24 h Plaid keeps retrying a webhook.
@@ -41,6 +46,8 @@ pub struct VerifierSettings {
     pub client_name: String,
     /// The webhook URL given to Plaid (ingress's public URL).
     pub webhook_url: String,
+    /// The flow(s) a Link token offers when the caller does not say.
+    pub link_flow: LinkOffer,
     /// Longest wait for rate-limit budget inside an API call (`ExchangePublicToken`,
     /// `RefreshAccount`); beyond it the call fails with `UNAVAILABLE`. A webhook never waits:
     /// it is handed back to JetStream with the time until the budget frees up.
@@ -61,6 +68,7 @@ impl Default for VerifierSettings {
         Self {
             client_name: "penny".to_owned(),
             webhook_url: "http://127.0.0.1:8080/webhooks/plaid".to_owned(),
+            link_flow: LinkOffer::Automated,
             api_rate_wait: Duration::from_secs(5),
             dedupe_window: DEFAULT_DEDUPE_WINDOW,
             exchange_wait: Duration::from_secs(20),

@@ -41,11 +41,7 @@ async fn an_identical_error_after_the_window_is_processed_again_on(
 ) -> anyhow::Result<()> {
     let stack = start_stack(kind).await?;
     let app = spawn_on(&stack, |c| c.dedupe_window = WINDOW).await?;
-    let linked = app.link_account("user-recurring-error").await?;
-    app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
-        .await?;
-    app.wait_for_status(&linked.account_id, pb::AccountStatus::Verified, WAIT)
-        .await?;
+    let linked = app.verified_account("user-recurring-error").await?;
     let js = stack.jetstream().await?;
     let error = item_webhook("ERROR", &linked.item_id);
     let repaired = item_webhook("LOGIN_REPAIRED", &linked.item_id);

@@ -138,11 +138,7 @@ async fn expiry_locks_the_item_and_withholds_numbers() -> anyhow::Result<()> {
 async fn login_required_then_repaired_restores_verified() -> anyhow::Result<()> {
     for_each_db(|kind| async move {
         let app = spawn_app(kind).await?;
-        let linked = app.link_account("user-login").await?;
-        app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
-            .await?;
-        app.wait_for_status(&linked.account_id, pb::AccountStatus::Verified, WAIT)
-            .await?;
+        let linked = app.verified_account("user-login").await?;
 
         app.stack
             .plaid
@@ -176,11 +172,7 @@ async fn login_required_then_repaired_restores_verified() -> anyhow::Result<()> 
 async fn revocation_purges_the_token_and_the_numbers() -> anyhow::Result<()> {
     for_each_db(|kind| async move {
         let app = spawn_app(kind).await?;
-        let linked = app.link_account("user-revoked").await?;
-        app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
-            .await?;
-        app.wait_for_status(&linked.account_id, pb::AccountStatus::Verified, WAIT)
-            .await?;
+        let linked = app.verified_account("user-revoked").await?;
 
         app.stack
             .plaid
@@ -325,11 +317,7 @@ async fn default_update_refetches_the_numbers() -> anyhow::Result<()> {
 
 async fn default_update_refetches_the_numbers_on(kind: DbKind) -> anyhow::Result<()> {
     let app = spawn_app(kind).await?;
-    let linked = app.link_account("user-numbers").await?;
-    app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
-        .await?;
-    app.wait_for_status(&linked.account_id, pb::AccountStatus::Verified, WAIT)
-        .await?;
+    let linked = app.verified_account("user-numbers").await?;
     let (_, first_fetch) =
         penny_verification::store::accounts::numbers(&app.db, &linked.account_id)
             .await?

@@ -177,11 +177,7 @@ async fn rotate_keys_reseals_tokens_and_numbers_under_the_active_key_on(
     kind: DbKind,
 ) -> anyhow::Result<()> {
     let app = spawn_app(kind).await?;
-    let linked = app.link_account("user-rotate").await?;
-    app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
-        .await?;
-    app.wait_for_status(&linked.account_id, pb::AccountStatus::Verified, WAIT)
-        .await?;
+    let linked = app.verified_account("user-rotate").await?;
     let old = app.secrets.clone();
     let (sealed, _) = accounts::numbers(&app.db, &linked.account_id)
         .await?

@@ -64,7 +64,8 @@ impl Verifier {
     }
 
     /// The round's transaction, in a `verification.commit` span linked to every change's span
-    /// (one commit serves many webhooks: links, not a parent).
+    /// (one commit serves many webhooks: links, not a parent), and a `verification.db_commit`
+    /// child of each change's span covering the same transaction.
     async fn commit_round(
         &self,
         reqs: &[ChangeRequest],
@@ -72,10 +73,20 @@ impl Verifier {
         fetched: &HashMap<usize, HashMap<String, Numbers>>,
     ) -> std::result::Result<Vec<(usize, Result)>, VerifierError> {
         let span = tracing::info_span!(parent: None, "verification.commit", changes = ready.len());
-        for &i in ready {
-            penny_telemetry::add_link(&span, &reqs[i].span);
-        }
-        self.commit_in(reqs, ready, fetched).instrument(span).await
+        // Each webhook's own trace holds its commit too: a child span per change, as long as
+        // the shared transaction, linked to it.
+        let mine: Vec<tracing::Span> = ready
+            .iter()
+            .map(|&i| {
+                let change = tracing::info_span!(parent: &reqs[i].span, "verification.db_commit");
+                penny_telemetry::add_link(&span, &reqs[i].span);
+                penny_telemetry::add_link(&change, &span);
+                change
+            })
+            .collect();
+        let committed = self.commit_in(reqs, ready, fetched).instrument(span).await;
+        drop(mine);
+        committed
     }
 
     async fn commit_in(
@@ -168,6 +179,7 @@ impl Verifier {
                         w.purged_numbers.push(id.clone());
                         w.purged_tokens.push(item_id.to_owned());
                     }
+                    Effect::PurgeNumbers => w.purged_numbers.push(id.clone()),
                     Effect::LockItem => w.locks.push((item_id.to_owned(), Some(now))),
                     Effect::UnlockItem => w.locks.push((item_id.to_owned(), None)),
                     Effect::Emit(kind) => {

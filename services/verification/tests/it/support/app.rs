@@ -10,7 +10,7 @@ use penny_config::Secret;
 use penny_plaid::{AccessToken, VerificationStatus};
 use penny_proto::v1 as pb;
 use penny_proto::v1::verification_service_client::VerificationServiceClient;
-use penny_testkit::{Bearer, grpc_channel, poll_until};
+use penny_testkit::{Bearer, LinkCompletion, grpc_channel, poll_until};
 use penny_verification::store::{Secrets, items};
 use penny_verification::{App, Config};
 use tokio::task::JoinHandle;
@@ -137,7 +137,32 @@ impl TestApp {
     /// Creates a link token, completes Link in the sandbox and exchanges the public token:
     /// one pending automated-micro-deposit account.
     pub async fn link_account(&self, user_id: &str) -> anyhow::Result<Linked> {
-        let (public_token, accounts) = self.complete_link(user_id).await?;
+        self.link_account_with(user_id, pb::LinkFlow::Unspecified)
+            .await
+    }
+
+    /// Links an automated account and has the sandbox verify it; returns once penny shows it
+    /// verified.
+    pub async fn verified_account(&self, user_id: &str) -> anyhow::Result<Linked> {
+        let linked = self.link_account(user_id).await?;
+        self.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
+            .await?;
+        self.wait_for_status(
+            &linked.account_id,
+            pb::AccountStatus::Verified,
+            Duration::from_secs(20),
+        )
+        .await?;
+        Ok(linked)
+    }
+
+    /// The same with a chosen flow (`SameDay`: the user types the sandbox's Same-Day numbers).
+    pub async fn link_account_with(
+        &self,
+        user_id: &str,
+        flow: pb::LinkFlow,
+    ) -> anyhow::Result<Linked> {
+        let (public_token, accounts) = self.complete_link_with(user_id, flow).await?;
         let response = self
             .client()
             .await?
@@ -166,16 +191,35 @@ impl TestApp {
         &self,
         user_id: &str,
     ) -> anyhow::Result<(String, Vec<pb::LinkAccount>)> {
+        self.complete_link_with(user_id, pb::LinkFlow::Unspecified)
+            .await
+    }
+
+    /// The same with a chosen flow.
+    pub async fn complete_link_with(
+        &self,
+        user_id: &str,
+        flow: pb::LinkFlow,
+    ) -> anyhow::Result<(String, Vec<pb::LinkAccount>)> {
         let token = self
             .client()
             .await?
             .create_link_token(pb::CreateLinkTokenRequest {
                 user_id: user_id.to_owned(),
+                flow: flow as i32,
                 ..Default::default()
             })
             .await?
             .into_inner();
-        let done = self.stack.control.complete_link(&token.link_token).await?;
+        let completion = if flow == pb::LinkFlow::SameDay {
+            LinkCompletion::same_day(&token.link_token)
+        } else {
+            LinkCompletion {
+                link_token: token.link_token,
+                ..LinkCompletion::default()
+            }
+        };
+        let done = self.stack.control.complete_link_with(&completion).await?;
         let accounts = done
             .accounts
             .into_iter()
@@ -188,6 +232,35 @@ impl TestApp {
             })
             .collect();
         Ok((done.public_token, accounts))
+    }
+
+    /// An update-mode Link token for the account's Item, through gRPC.
+    pub async fn update_link_token(
+        &self,
+        account_id: &str,
+    ) -> Result<pb::CreateUpdateLinkTokenResponse, tonic::Status> {
+        let mut client = self
+            .client()
+            .await
+            .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+        client
+            .create_update_link_token(pb::CreateUpdateLinkTokenRequest {
+                account_id: account_id.to_owned(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Re-reads the account from Plaid (what the app calls after Link's update-mode onSuccess).
+    pub async fn refresh(&self, account_id: &str) -> anyhow::Result<pb::Account> {
+        Ok(self
+            .client()
+            .await?
+            .refresh_account(pb::RefreshAccountRequest {
+                account_id: account_id.to_owned(),
+            })
+            .await?
+            .into_inner())
     }
 
     /// The Item's access token, decrypted from the database.

@@ -2,8 +2,6 @@
 //! PLAID_WEBHOOKS stays 10 GiB when verification or ingress restart (they only create a stream
 //! that is missing), and `streams show` reports each consumer.
 
-#![allow(clippy::unwrap_used)]
-
 use std::net::SocketAddr;
 use std::process::Output;
 
