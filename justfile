@@ -79,11 +79,22 @@ bench: tools
     cargo bench -p penny-ingress --bench ingress
     cargo bench -p penny-verification --bench consumer
     cargo bench -p penny-bus --bench limiter
+    cargo bench -p penny-notifier --bench alerts
+    cargo bench -p penny-transfer-events --bench sync_storm
 
-# Walk one Item through link -> token exchange -> micro-deposit verification -> /auth/get.
+# Walk an automated and a Same-Day account through link -> exchange -> verification -> /auth/get.
 demo: tools
     cargo build --workspace --bins
     cargo run -p penny-e2e --bin penny-demo
+
+# Model-check the transfer-events sync protocol with spin: the protocol must pass, and each
+# broken variant (no fence, blind cursor writes, a poke joining the running sync) must fail.
+model-check: tools
+    services/transfer-events/model/check.sh
+
+# A local SMTP catcher that prints every email the notifier sends (its default SMTP port).
+mailcatcher: tools
+    .tools/bin/python -m aiosmtpd -n -l 127.0.0.1:2525 -c aiosmtpd.handlers.Debugging
 
 # Run the Plaid sandbox on its defaults (127.0.0.1:7070); extra args go to it (try --help).
 sandbox *ARGS:
