@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use async_nats::jetstream;
 use penny_bus::kv::{Limits, RateLimiter};
 use penny_bus::topology::ALL_STREAMS;
-use penny_bus::{PENNY_EVENTS, Topology};
+use penny_bus::{Lane, PENNY_EVENTS, PLAID_WEBHOOKS, Topology};
 use penny_plaid::{PlaidClient, PlaidClientConfig};
 use penny_runtime::{AdminServer, ApiTokens, GrpcServer, Readiness, Supervisor};
 use penny_store::Outbox;
@@ -20,13 +20,17 @@ use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::consumer::{self, Lane, WebhookHandler};
+use crate::consumer::{self, WebhookHandler};
 use crate::funnel::LinkFunnel;
 use crate::grpc::VerificationApi;
 use crate::metrics::Metrics;
 use crate::store::{self, Secrets};
 use crate::verifier::{INBOX_CONSUMER, Verifier, VerifierSettings};
 use crate::watch::WatchFeed;
+
+/// The supervisor's names for the two webhook lanes, in the order they are opened: the one whose
+/// webhooks call `/auth/get` under the budget, and the one for everything else.
+const LANE_TASKS: [&str; 2] = ["numbers consumer", "prompt consumer"];
 
 /// How often the inbox (the processed-webhook log) is pruned.
 const INBOX_PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -101,19 +105,19 @@ impl App {
         let lanes = vec![
             Lane::open(
                 &js,
-                config.consumer.settings(),
+                PLAID_WEBHOOKS,
+                &config.consumer.settings(),
                 consumer::numbers_subjects(),
                 "penny-verification: AUTH webhooks that call /auth/get",
-                "numbers consumer",
                 metrics.numbers.clone(),
             )
             .await?,
             Lane::open(
                 &js,
-                config.prompt_consumer.settings(),
+                PLAID_WEBHOOKS,
+                &config.prompt_consumer.settings(),
                 consumer::filter_subjects(),
                 "penny-verification: AUTH and ITEM webhooks that need no Plaid call",
-                "prompt consumer",
                 metrics.prompt.clone(),
             )
             .await?,
@@ -225,9 +229,9 @@ impl App {
 
         let mut tasks = Supervisor::new(shutdown.clone(), config.shutdown_grace);
         tasks.spawn("grpc", grpc.serve(Arc::clone(&readiness), stop.clone()));
-        for lane in lanes {
+        for (task, lane) in LANE_TASKS.into_iter().zip(lanes) {
             let handler = WebhookHandler::new(verifier.clone());
-            tasks.spawn(lane.task, lane.run(handler, js.clone(), stop.clone()));
+            tasks.spawn(task, lane.run(handler, js.clone(), stop.clone()));
         }
         tasks.spawn("outbox relay", relay.run_until_stopped(stop.clone()));
         tasks.spawn(

@@ -12,7 +12,7 @@ use penny_bus::{ConsumerMetrics, PLAID_WEBHOOKS, Topology};
 use penny_runtime::Readiness;
 use sea_orm::DatabaseConnection;
 
-use crate::consumer::Lane;
+use penny_bus::Lane;
 
 type Check = BoxFuture<'static, Result<(), String>>;
 

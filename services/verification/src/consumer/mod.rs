@@ -23,7 +23,6 @@
 //!   and the message for up to a minute.
 //! - malformed bodies, unknown accounts of a known Item, other Plaid errors → `Park`.
 
-mod lane;
 pub mod route;
 
 use chrono::{DateTime, SubsecRound as _, Utc};
@@ -33,7 +32,6 @@ use sha2::{Digest, Sha256};
 use tracing::Instrument as _;
 
 use crate::verifier::{ChangeRequest, Verifier, VerifierError, WebhookRef};
-pub use lane::Lane;
 use route::Route;
 
 /// Subjects the prompt consumer receives: every ITEM webhook and the AUTH codes that need no
