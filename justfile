@@ -46,7 +46,9 @@ test *ARGS: tools
         profile=default
         if [[ "${CI:-}" == "true" ]]; then profile=ci; fi
         if [[ $# -eq 0 ]]; then
-            cargo nextest run --workspace --profile "$profile"
+            # nextest has just built every binary (integration tests need them): the trace test uses
+            # them as they are instead of rebuilding with another feature set.
+            PENNY_E2E_PREBUILT=1 cargo nextest run --workspace --profile "$profile"
             cargo test --workspace --doc # nextest does not run doctests
             services/sandbox/contract/run.sh
         else
