@@ -12,6 +12,10 @@ SANDBOX CREDENTIALS
   user_good / microdeposits_good  Automated Micro-deposits Item (ins_109512 Houndstooth Bank, "Plaid Checking" 0000),
                                   verification_status pending_automatic_verification; on exchange a pending $0.01
                                   credit event is recorded; verifies after --verify-after, expires after --expire-after
+  user_good / microdeposits_unmatched
+                                  as microdeposits_good, but the deposit is never matched: no automatic
+                                  verification; VERIFICATION_EXPIRED after --expire-after (a deposit that bounced,
+                                  failed or was returned, is never verified either)
   Same-Day Micro-deposits         Link with a token that has auth.same_day_microdeposits_enabled and typed numbers
                                   routing 110000000 / account 1111222233330000 (or /sandbox/public_token/create with
                                   user_good / same_day_good): one "Checking" 0000 account, pending_manual_verification,
@@ -29,6 +33,8 @@ CONTROL API (not part of Plaid; JSON; errors are 400 {"error": "..."})
   POST   /__sandbox/items/sms_verification      {access_token?, account_id, status: MANUALLY_VERIFIED | VERIFICATION_FAILED}
                                                 Plaid's SMS verification finishing: sets the status, sends
                                                 AUTH / SMS_MICRODEPOSITS_VERIFICATION
+  POST   /__sandbox/items/reset_login       {account_id}  the Item of that account needs a new login
+                                                (ITEM_LOGIN_REQUIRED + ITEM / ERROR webhook), as /sandbox/item/reset_login
   GET    /__sandbox/clock                       -> {now, speed}
   POST   /__sandbox/clock                       {speed?, advance_seconds?} -> {now, speed}
   POST   /__sandbox/keys/rotate                 -> {kid, expired_kid}  (old key gets expired_at)

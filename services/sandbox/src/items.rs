@@ -131,6 +131,9 @@ pub struct Item {
     pub wrong_codes: u8,
     /// Same-Day: set when verification failed for good (`verification_failed`).
     pub locked: bool,
+    /// Automated: the deposit is never matched (sandbox password `microdeposits_unmatched`), so
+    /// the account is not verified automatically and expires after `--expire-after`.
+    pub unmatched: bool,
 }
 
 impl Item {
@@ -267,6 +270,7 @@ impl Item {
             event_feed: Feed::BankTransfer,
             wrong_codes: 0,
             locked: false,
+            unmatched: false,
         }
     }
 

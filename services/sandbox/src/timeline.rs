@@ -98,7 +98,14 @@ pub fn start(state: &AppState, access_token: &str) {
         // A Same-Day deposit is confirmed by its user (update mode or SMS), never by a timer,
         // and has no time limit.
         let timers = automated(&account_id);
-        if timers && let Some(d) = state.verify_after.duration() {
+        let unmatched = state
+            .items
+            .read(access_token, |item| item.unmatched)
+            .unwrap_or(false);
+        if timers
+            && !unmatched
+            && let Some(d) = state.verify_after.duration()
+        {
             state.scheduler.schedule(
                 now + sim(d),
                 Timer::Verify {
@@ -187,6 +194,11 @@ pub fn fire(state: &AppState, timer: Timer) {
             access_token,
             account_id,
         } => {
+            // Plaid cannot match a deposit that bounced: the account waits for its expiry.
+            if state.transfers.credit_bounced(&account_id) {
+                debug!("verify timer: the deposit bounced, not verified");
+                return;
+            }
             let r = set_status(
                 state,
                 &access_token,

@@ -93,6 +93,15 @@ impl SandboxControl {
             .map(drop)
     }
 
+    /// The bank asks for a new login on the Item holding `account_id` (`ITEM_LOGIN_REQUIRED`
+    /// and the `ITEM / ERROR` webhook), as an app backend without the access token can cause it.
+    pub async fn reset_login(&self, account_id: &str) -> anyhow::Result<()> {
+        let body = json!({ "account_id": account_id });
+        self.post("/__sandbox/items/reset_login", &body)
+            .await
+            .map(drop)
+    }
+
     /// The simulated clock.
     pub async fn clock(&self) -> anyhow::Result<Clock> {
         self.call(Method::GET, "/__sandbox/clock", None::<&()>)

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::items::{HOUNDSTOOTH, SAME_DAY_ACCOUNT, SAME_DAY_ROUTING, VerificationStatus};
 use crate::ledger::shape::DepositShape;
 use crate::plaid::sandbox_items::{
-    GOOD_USERNAME, MICRODEPOSITS_PASSWORD, create_item, create_same_day_item,
+    GOOD_USERNAME, MICRODEPOSITS_PASSWORD, UNMATCHED_PASSWORD, create_item, create_same_day_item,
 };
 use crate::same_day;
 use crate::state::AppState;
@@ -105,7 +105,9 @@ pub(super) async fn complete(
         }
         None => {
             let password = req.password.as_deref().unwrap_or(MICRODEPOSITS_PASSWORD);
-            if password == MICRODEPOSITS_PASSWORD && !link.automated_microdeposits {
+            if matches!(password, MICRODEPOSITS_PASSWORD | UNMATCHED_PASSWORD)
+                && !link.automated_microdeposits
+            {
                 return Err(ControlError::BadRequest(
                     "the link token does not enable automated micro-deposits (auth.automated_microdeposits_enabled); use password pass_good for instant auth".into(),
                 ));

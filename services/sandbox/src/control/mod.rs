@@ -4,6 +4,7 @@
 
 mod faults;
 mod link;
+mod login;
 mod observe;
 mod settings;
 mod sign;
@@ -84,6 +85,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/__sandbox/health", get(health))
         .route("/__sandbox/link/complete", post(link::complete))
+        .route("/__sandbox/items/reset_login", post(login::reset_login))
         .route(
             "/__sandbox/items/sms_verification",
             post(sms::sms_verification),

@@ -237,6 +237,17 @@ impl Ledger {
         id
     }
 
+    /// Whether a micro-deposit credit to `account_id` bounced (failed, cancelled or returned):
+    /// such a deposit can never be matched, so its account is never verified automatically.
+    pub fn credit_bounced(&self, account_id: &str) -> bool {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        inner.transfers.values().any(|t| {
+            t.facts.account_id == account_id
+                && t.facts.direction == Direction::Credit
+                && matches!(t.stage, Stage::Failed | Stage::Cancelled | Stage::Returned)
+        })
+    }
+
     /// Moves transfer `id` of `feed` to `to` and records the event; returns its event id.
     pub fn transition(
         &self,

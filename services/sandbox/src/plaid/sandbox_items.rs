@@ -11,6 +11,10 @@ use crate::timeline::{self, SetStatusError};
 
 /// Sandbox password giving an Automated Micro-deposits Item.
 pub const MICRODEPOSITS_PASSWORD: &str = "microdeposits_good";
+/// Sandbox password giving an Automated Micro-deposits Item whose deposit is never matched: no
+/// automatic verification, `VERIFICATION_EXPIRED` after `--expire-after` (penny's simulator
+/// only; in Plaid's sandbox that outcome needs `/sandbox/item/set_verification_status`).
+pub const UNMATCHED_PASSWORD: &str = "microdeposits_unmatched";
 /// Sandbox password giving a Same-Day Micro-deposits Item (as if the user typed the sandbox
 /// Same-Day numbers in Link; penny's simulator only, Plaid's sandbox has no such password).
 pub const SAME_DAY_PASSWORD: &str = "same_day_good";
@@ -43,6 +47,10 @@ pub(crate) fn create_item(
         (GOOD_USERNAME, MICRODEPOSITS_PASSWORD) => {
             Item::automated_microdeposits(institution_id, webhook, products, now)
         }
+        (GOOD_USERNAME, UNMATCHED_PASSWORD) => Item {
+            unmatched: true,
+            ..Item::automated_microdeposits(institution_id, webhook, products, now)
+        },
         _ => return Err(ApiError::invalid_credentials()),
     };
     item.event_feed = state.event_feed;
@@ -141,14 +149,17 @@ pub(super) fn set_verification_status(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError
 /// `/sandbox/item/reset_login`: ITEM_LOGIN_REQUIRED, plus the ITEM / ERROR webhook.
 pub(super) fn reset_login(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
     let token = ctx.access_token()?;
-    let item_id = ctx
-        .state
-        .items
-        .update(token, |item| {
-            item.login_required = true;
-            item.item_id.clone()
-        })
-        .ok_or_else(ApiError::invalid_access_token)?;
+    require_login(ctx.state, token).ok_or_else(ApiError::invalid_access_token)?;
+    reply(&json!({ "reset_login": true, "request_id": ctx.request_id }))
+}
+
+/// Puts the Item of `token` into ITEM_LOGIN_REQUIRED and sends the ITEM / ERROR webhook;
+/// `None` when there is no such Item.
+pub(crate) fn require_login(state: &AppState, token: &str) -> Option<()> {
+    let item_id = state.items.update(token, |item| {
+        item.login_required = true;
+        item.item_id.clone()
+    })?;
     let body = json!({
         "webhook_type": "ITEM",
         "webhook_code": "ERROR",
@@ -156,8 +167,8 @@ pub(super) fn reset_login(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
         "error": ApiError::item_login_required().embedded(true),
         "environment": "sandbox",
     });
-    ctx.state.send_item_webhook(token, &body);
-    reply(&json!({ "reset_login": true, "request_id": ctx.request_id }))
+    state.send_item_webhook(token, &body);
+    Some(())
 }
 
 const FIREABLE: &[(&str, &str)] = &[
