@@ -3,6 +3,8 @@
 //! `Stack`. The end-to-end suites and `penny-demo` both start it.
 
 mod grpc;
+pub mod local;
+pub mod morning;
 mod pipeline;
 pub mod process;
 

@@ -94,6 +94,11 @@ impl ServiceProcess {
         })
     }
 
+    /// The binary's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
     /// Its log so far (for assertion messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

@@ -23,7 +23,7 @@ pub fn free_port() -> anyhow::Result<u16> {
 }
 
 /// Finds an executable: `$env_var` if set, else `<workspace>/.tools/bin/<name>`, else `PATH`.
-pub(crate) fn find_binary(name: &str, env_var: &str) -> anyhow::Result<PathBuf> {
+pub fn find_binary(name: &str, env_var: &str) -> anyhow::Result<PathBuf> {
     if let Some(p) = std::env::var_os(env_var) {
         let p = PathBuf::from(p);
         anyhow::ensure!(p.is_file(), "{env_var}={} is not a file", p.display());

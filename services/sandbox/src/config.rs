@@ -77,6 +77,11 @@ pub struct Config {
     #[arg(long, env = "PENNY_SANDBOX_EVENT_FEED", value_parser = parse_feed, default_value = "bank_transfer")]
     pub event_feed: crate::ledger::Feed,
 
+    /// Bank transfer event ids start after this in each feed. A sandbox restarted under a
+    /// transfer-events that kept its cursor (e.g. `just up` a second time) starts above it.
+    #[arg(long, env = "PENNY_SANDBOX_EVENT_ID_BASE", default_value_t = 0)]
+    pub event_id_base: u64,
+
     /// Timeout of one webhook delivery attempt (Plaid expects a 200 within 10 s).
     #[arg(long, env = "PENNY_SANDBOX_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub webhook_timeout: Duration,

@@ -78,7 +78,7 @@ impl AppState {
             clock,
             items: ItemStore::default(),
             tokens: Tokens::default(),
-            transfers: Ledger::default(),
+            transfers: Ledger::with_event_id_base(cfg.event_id_base),
             event_feed: cfg.event_feed,
             webhooks,
             scheduler,

@@ -120,6 +120,8 @@ struct Inner {
     transfers: HashMap<String, Transfer>,
     /// Transfer ids in creation order (so bulk moves are reproducible).
     order: Vec<String>,
+    /// Event ids start after this (`--event-id-base`).
+    base: u64,
 }
 
 impl Inner {
@@ -131,7 +133,7 @@ impl Inner {
         at: DateTime<Utc>,
     ) -> u64 {
         let log = &mut self.logs[feed.index()];
-        let event_id = log.len() as u64 + 1;
+        let event_id = self.base + log.len() as u64 + 1;
         log.push(Event {
             event_id,
             at,
@@ -202,6 +204,16 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// An empty ledger whose event ids start at `base + 1` in each feed.
+    pub fn with_event_id_base(base: u64) -> Self {
+        Self {
+            inner: RwLock::new(Inner {
+                base,
+                ..Inner::default()
+            }),
+        }
+    }
+
     /// Records a new pending transfer in `feed`; returns its id.
     pub fn create(
         &self,
@@ -334,7 +346,7 @@ impl Ledger {
     ) -> R {
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
         let log = &inner.logs[feed.index()];
-        let start = usize::try_from(after_id)
+        let start = usize::try_from(after_id.saturating_sub(inner.base))
             .unwrap_or(usize::MAX)
             .min(log.len());
         let end = start.saturating_add(count).min(log.len());

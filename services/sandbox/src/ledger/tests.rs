@@ -147,3 +147,25 @@ fn advance_moves_only_what_the_lifecycle_allows_in_creation_order() {
     });
     assert_eq!(kinds, ["pending", "posted", "settled", "returned", "sweep"]);
 }
+
+#[test]
+fn event_ids_start_after_the_base_and_page_from_any_cursor() {
+    let l = Ledger::with_event_id_base(1_000);
+    let a = l.create(Feed::BankTransfer, "acc1", Direction::Credit, "0.01", now());
+    l.transition(Feed::BankTransfer, &a, Stage::Posted, None, now())
+        .unwrap();
+    l.create(Feed::Transfer, "acc2", Direction::Credit, "0.01", now());
+    assert_eq!(
+        ids(&l, Feed::BankTransfer, 0, 10),
+        (vec![1_001, 1_002], false)
+    );
+    assert_eq!(ids(&l, Feed::BankTransfer, 1_000, 1), (vec![1_001], true));
+    assert_eq!(ids(&l, Feed::BankTransfer, 1_001, 10), (vec![1_002], false));
+    // A cursor kept from an earlier run below the base reads everything; above, nothing.
+    assert_eq!(
+        ids(&l, Feed::BankTransfer, 500, 10),
+        (vec![1_001, 1_002], false)
+    );
+    assert_eq!(ids(&l, Feed::BankTransfer, 1_002, 10), (vec![], false));
+    assert_eq!(ids(&l, Feed::Transfer, 0, 10), (vec![1_001], false));
+}
