@@ -84,10 +84,24 @@ bench: tools
     cargo bench -p penny-notifier --bench alerts
     cargo bench -p penny-transfer-events --bench sync_storm
 
-# Walk an automated and a Same-Day account through link -> exchange -> verification -> /auth/get.
-demo: tools
-    cargo build --workspace --bins
-    cargo run -p penny-e2e --bin penny-demo
+# The binaries `up` and `demo` start as processes (debug build).
+[private]
+build-stack:
+    cargo build -p penny-sandbox -p penny-ingress -p penny-verification -p penny-transfer-events -p penny-notifier -p pennyctl -p penny-e2e --bins
+
+# nats-server, the sandbox, ingress, verification, transfer-events, the notifier, SMTP/SMS/push
+# receivers; prints every address and each alert as it arrives; Ctrl-C stops everything.
+
+# The whole stack on local defaults (data under ./data, kept between runs).
+up: tools build-stack
+    PENNY_E2E_PREBUILT=1 target/debug/penny-up
+
+# Six users, every flow, through the public gRPC APIs; then the stack keeps running until Ctrl-C
+# (PENNY_DEMO_EXIT=1: stop at the end).
+
+# `up`, then a scripted morning with a live table.
+demo: tools build-stack
+    PENNY_E2E_PREBUILT=1 target/debug/penny-demo
 
 # Model-check the transfer-events sync protocol with spin: the protocol must pass, and each
 # broken variant (no fence, blind cursor writes, a poke joining the running sync) must fail.
