@@ -139,6 +139,8 @@ async fn one_auth_webhook_is_one_trace_from_ingress_to_the_outbox() -> anyhow::R
         .await?;
 
     let wanted = [
+        ("ingress", "ingress.verify"),
+        ("ingress", "ingress.publish"),
         ("verification", "consume"),
         ("verification", "verification.webhook"),
         ("verification", "plaid.call"),

@@ -95,9 +95,12 @@ async fn process(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<boo
     .map_err(|_| Rejection::BodyReadTimeout)??;
     let received_at = chrono::Utc::now();
     let token = headers.get(PLAID_VERIFICATION).map(|v| v.as_bytes());
+    // Child spans for the two costly steps: the signature check and the durable publish (whose
+    // span is the parent the consumers continue from the NATS headers).
     let verified = shared
         .verifier
         .verify(token, &body, received_at.timestamp())
+        .instrument(tracing::info_span!("ingress.verify"))
         .await?;
     let envelope = envelope::parse(&body, &shared.environment)?;
     let span = tracing::Span::current();
@@ -107,6 +110,10 @@ async fn process(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<boo
     let outcome = shared
         .publisher
         .publish(&envelope, &verified.body_sha256, body.clone(), received_at)
+        .instrument(tracing::info_span!(
+            "ingress.publish",
+            otel.kind = "producer"
+        ))
         .await?;
     shared
         .metrics
