@@ -32,8 +32,10 @@ fn page_of(token: u64, run_id: i64, from: u64, events: &[AchEvent]) -> page::Pag
         token,
         run_id,
         from,
+        cursor: from,
         events,
         finish: None,
+        trace_id: None,
     }
 }
 
@@ -64,11 +66,12 @@ async fn a_stale_holder_is_refused_on(kind: DbKind) -> anyhow::Result<()> {
     assert!(ledger::stored_ids(&db, "bank_transfer").await?.is_empty());
     assert_eq!(outbox_rows(&db).await?, 0);
 
-    let feed::Start::Started {
+    let feed::Start::Started(feed::Taken {
         run_id,
         cursor,
         generation,
-    } = feed::start(&db, Feed::BankTransfer, 5, "live", now).await?
+        ..
+    }) = feed::start(&db, Feed::BankTransfer, 5, "live", now).await?
     else {
         panic!("the holder of the fence starts");
     };

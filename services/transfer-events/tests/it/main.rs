@@ -12,6 +12,7 @@ mod crash;
 mod deposits;
 mod fencing;
 mod pokes;
+mod resync;
 mod storms;
 mod sweep;
 mod transfer_mode;
