@@ -15,4 +15,5 @@ mod pokes;
 mod resync;
 mod storms;
 mod sweep;
+mod traces;
 mod transfer_mode;
