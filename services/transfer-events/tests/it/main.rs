@@ -12,6 +12,7 @@ mod crash;
 mod deposits;
 mod fencing;
 mod pokes;
+mod replay;
 mod resync;
 mod storms;
 mod sweep;
