@@ -4,38 +4,19 @@
 //! the cursor records nothing; a generation keeps at most 128 poke trace contexts and counts the
 //! rest, and forgets them once served. On SQLite and PostgreSQL.
 
-use chrono::Utc;
-use penny_testkit::TestDb;
-use penny_transfer_events::domain::{AchEvent, Direction, Feed, Stage};
+use penny_transfer_events::domain::{AchEvent, Feed, Stage};
 use penny_transfer_events::store::entities::poke_traces;
 use penny_transfer_events::store::feed::resync::{self, Resync};
 use penny_transfer_events::store::feed::{self, RequestKind, Start, Taken};
 use penny_transfer_events::store::{self, page};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
-use crate::support::{DbKind, for_each_db, ledger};
+use crate::support::{DbKind, event, for_each_db, ledger, migrated_db};
 
 const BT: Feed = Feed::BankTransfer;
 
-fn event(id: u64) -> AchEvent {
-    AchEvent {
-        feed: BT,
-        event_id: id,
-        occurred_at: Utc::now(),
-        plaid_event_type: "pending".into(),
-        stage: Some(Stage::Pending),
-        account_id: Some("acc".into()),
-        transfer_id: Some(format!("bt-{id}")),
-        direction: Some(Direction::Credit),
-        amount: Some("0.01".into()),
-        currency: Some("USD".into()),
-        ach_return_code: None,
-        failure_description: None,
-    }
-}
-
 fn events(ids: std::ops::RangeInclusive<u64>) -> Vec<AchEvent> {
-    ids.map(event).collect()
+    ids.map(|id| event(id, Stage::Pending)).collect()
 }
 
 async fn commit(
@@ -71,10 +52,7 @@ async fn start(db: &DatabaseConnection, token: u64) -> anyhow::Result<Taken> {
 }
 
 async fn replay_on(kind: DbKind) -> anyhow::Result<()> {
-    let test_db = TestDb::new(kind).await?;
-    let db = store::connect(test_db.url()).await?;
-    store::migrate(&db).await?;
-    feed::ensure(&db, BT).await?;
+    let (_test_db, db) = migrated_db(kind).await?;
     let now = store::now();
 
     // Events 1..=4 stored by a normal sync.
@@ -136,10 +114,7 @@ async fn replay_on(kind: DbKind) -> anyhow::Result<()> {
 }
 
 async fn poke_traces_on(kind: DbKind) -> anyhow::Result<()> {
-    let test_db = TestDb::new(kind).await?;
-    let db = store::connect(test_db.url()).await?;
-    store::migrate(&db).await?;
-    feed::ensure(&db, BT).await?;
+    let (_test_db, db) = migrated_db(kind).await?;
     let now = store::now();
     let traceparent = |i: usize| format!("00-{:032x}-{:016x}-01", i + 1, i + 1);
     let batch: Vec<String> = (0..100).map(traceparent).collect();

@@ -80,17 +80,9 @@ async fn resync_on(kind: DbKind) -> anyhow::Result<()> {
     assert_eq!(first.len(), 6);
     let synced_in = first[0].1.clone().unwrap();
     assert!(is_trace_id(&synced_in), "{synced_in}");
-    let listed = app
-        .client()
-        .await?
-        .list_events(pb::ListEventsRequest {
-            account_id: made[0].account_id.clone(),
-            ..Default::default()
-        })
-        .await?
-        .into_inner();
-    assert!(!listed.events.is_empty());
-    for event in &listed.events {
+    let listed = app.events_of(&made[0].account_id).await?;
+    assert!(!listed.is_empty());
+    for event in &listed {
         assert!(is_trace_id(&event.trace_id), "{event:?}");
     }
 

@@ -12,7 +12,6 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use penny_bus::kv::LeaseBucket;
-use penny_proto::v1 as pb;
 use penny_testkit::{DeliveryOutcome, EventFeed, OtlpReceiver, ReceivedSpan};
 use tokio::time::Instant;
 
@@ -104,16 +103,7 @@ async fn a_sync_links_every_poke_it_served_and_its_deposit_events_continue_its_t
     assert_eq!(state.syncs_run, 1, "one sync served every poke");
 
     // The events carry the sync's trace id.
-    let events = app
-        .client()
-        .await?
-        .list_events(pb::ListEventsRequest {
-            account_id: made[0].account_id.clone(),
-            ..Default::default()
-        })
-        .await?
-        .into_inner()
-        .events;
+    let events = app.events_of(&made[0].account_id).await?;
     assert_eq!(events.len(), 2);
     let trace_id = events[0].trace_id.clone();
     assert_eq!(trace_id.len(), 32, "{events:?}");
