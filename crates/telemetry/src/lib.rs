@@ -23,6 +23,6 @@ pub mod propagation;
 pub use attributes::set_otel_attribute;
 pub use init::{TelemetryGuard, init, otel_layer, tracer_provider};
 pub use propagation::{
-    add_link, current_trace_id, extract_grpc, extract_http, extract_nats, inject_grpc, inject_http,
-    inject_nats, inject_nats_of, set_parent,
+    add_link, add_remote_link, current_trace_id, extract_grpc, extract_http, extract_nats,
+    inject_grpc, inject_http, inject_nats, inject_nats_of, set_parent,
 };

@@ -95,9 +95,16 @@ pub fn set_parent(span: &tracing::Span, cx: Context) {
 /// commit for a batch of webhooks, one sync for many pokes), which has no single parent. A
 /// no-op when `other` carries no trace context.
 pub fn add_link(span: &tracing::Span, other: &tracing::Span) {
-    let cx = other.context().span().span_context().clone();
-    if cx.is_valid() {
-        span.add_link(cx);
+    add_remote_link(span, &other.context());
+}
+
+/// Links `span` to the span of `cx` (from an `extract_*` helper): as [`add_link`], for a span
+/// known only by the trace context it left behind (a `traceparent` kept in a database row). A
+/// no-op when `cx` holds no valid span.
+pub fn add_remote_link(span: &tracing::Span, cx: &Context) {
+    let linked = cx.span().span_context().clone();
+    if linked.is_valid() {
+        span.add_link(linked);
     }
 }
 

@@ -1,11 +1,11 @@
-//! `pennyctl transfers resync --after-id N`: has transfer-events sync its ACH events again and
-//! waits until the sync has run. The ledger stays duplicate-free: transfer-events records each
-//! event once (unique event id), so re-reading events it has changes nothing.
+//! `pennyctl transfers resync [--after-id N]`: has transfer-events sync its ACH events again
+//! and waits until the sync has run. The ledger stays duplicate-free: transfer-events records
+//! each event once (unique event id), so re-reading events it has changes nothing.
 //!
-//! transfer-events' API (`penny.v1.TransferEventsService`) syncs from its own cursor
-//! (`SyncNow`); it has no call to sync from an earlier one. A cursor at or past the service's
-//! is served by `SyncNow`; an earlier one is refused (exit 4) until the service offers such a
-//! call.
+//! Without `--after-id` it asks for a sync from the service's own cursor (`SyncNow`). With it,
+//! `Resync` re-reads every event after `N`, which may be below the cursor (restoring any event
+//! missing from the ledger); the service refuses an `N` above its cursor (`INVALID_ARGUMENT`,
+//! exit 4: a sync never skips events).
 
 use std::time::Duration;
 
@@ -30,7 +30,8 @@ pub enum TransfersAction {
 /// The cursor and how long to wait.
 #[derive(Args, Debug)]
 pub struct ResyncArgs {
-    /// Sync events after this event_id (default: the service's own cursor).
+    /// Sync events after this event_id, which may be below the service's cursor (default: the
+    /// service's own cursor).
     #[arg(long)]
     pub after_id: Option<u64>,
     /// Longest wait for the sync to finish.
@@ -48,18 +49,21 @@ pub async fn run(action: TransfersAction, out: &mut Output<'_>) -> anyhow::Resul
         .get_sync_state(pb::GetSyncStateRequest {})
         .await?
         .into_inner();
+    let (generation, coalesced) = match args.after_id {
+        None => {
+            let asked = client.sync_now(pb::SyncNowRequest {}).await?.into_inner();
+            (asked.generation, asked.coalesced)
+        }
+        Some(after_id) => {
+            let asked = client
+                .resync(pb::ResyncRequest { after_id })
+                .await
+                .context("transfer-events refused the resync")?
+                .into_inner();
+            (asked.generation, asked.coalesced)
+        }
+    };
     let after_id = args.after_id.unwrap_or(before.cursor);
-    if after_id < before.cursor {
-        return Err(Failure::error(
-            Exit::Refused,
-            format!(
-                "transfer-events' cursor is {}; syncing from the earlier event_id {} needs an RPC \
-                 transfer-events does not offer yet (SyncNow syncs from its own cursor)",
-                before.cursor, after_id
-            ),
-        ));
-    }
-    let asked = client.sync_now(pb::SyncNowRequest {}).await?.into_inner();
     let bar = progress::bar(None, "waiting for the sync", out.json);
     let deadline = Instant::now() + args.timeout;
     let mut delay = Duration::from_millis(50);
@@ -68,7 +72,7 @@ pub async fn run(action: TransfersAction, out: &mut Output<'_>) -> anyhow::Resul
             .get_sync_state(pb::GetSyncStateRequest {})
             .await?
             .into_inner();
-        if state.served_generation >= asked.generation {
+        if state.served_generation >= generation {
             break state;
         }
         if Instant::now() >= deadline {
@@ -76,7 +80,7 @@ pub async fn run(action: TransfersAction, out: &mut Output<'_>) -> anyhow::Resul
                 Exit::Unavailable,
                 format!(
                     "the sync did not finish within {:?} (served generation {}, asked {}; last error: {})",
-                    args.timeout, state.served_generation, asked.generation, state.last_error
+                    args.timeout, state.served_generation, generation, state.last_error
                 ),
             ));
         }
@@ -87,8 +91,9 @@ pub async fn run(action: TransfersAction, out: &mut Output<'_>) -> anyhow::Resul
     bar.finish_and_clear();
     let recorded = after.events_recorded.saturating_sub(before.events_recorded);
     let value = json!({
-        "generation": asked.generation,
-        "coalesced": asked.coalesced,
+        "after_id": after_id,
+        "generation": generation,
+        "coalesced": coalesced,
         "cursor_before": before.cursor,
         "cursor_after": after.cursor,
         "events_recorded": recorded,
@@ -97,7 +102,7 @@ pub async fn run(action: TransfersAction, out: &mut Output<'_>) -> anyhow::Resul
     out.emit(&value, |w| {
         writeln!(
             w,
-            "synced: cursor {} → {}, {} new event(s) recorded (events already recorded are never recorded twice)",
+            "synced after event {after_id}: cursor {} → {}, {} event(s) recorded (events already recorded are never recorded twice)",
             before.cursor, after.cursor, recorded
         )
     })

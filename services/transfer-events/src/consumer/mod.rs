@@ -3,8 +3,9 @@
 //! - [`PokeHandler`] on `plaid.webhook.BANK_TRANSFERS.>` and `plaid.webhook.TRANSFER.>`
 //!   ([`poke_subjects`]), one durable consumer shared by every replica. A poke carries no data:
 //!   a pull's pokes (up to the consumer's concurrency) are recorded as **one** durable sync
-//!   request ([`crate::sync::Syncer::request`]) and acked only after it committed. Pokes are
-//!   never de-duplicated (their bytes are always the same).
+//!   request ([`crate::sync::Syncer::request_traced`]) and acked only after it committed, with
+//!   the trace context of each poke's `consume` span (the sync serving them links to those).
+//!   Pokes are never de-duplicated (their bytes are always the same).
 //! - [`accounts::AccountHandler`] on `penny.event.account.linked`: who an account belongs to.
 //!
 //! Outcomes: recorded → `Ack`; a poke of the feed this mode does not sync → `Ack` (counted);
@@ -87,7 +88,12 @@ impl PokeHandler {
         let recorded = if pokes == 0 {
             Ok(())
         } else {
-            match self.syncer.request(RequestKind::Pokes(pokes)).await {
+            let traces = traceparents(deliveries, &kinds);
+            match self
+                .syncer
+                .request_traced(RequestKind::Pokes(pokes), &traces)
+                .await
+            {
                 Ok(r) => {
                     tracing::Span::current().record("generation", r.generation);
                     crash::maybe_crash(self.crash_at, CrashPoint::AfterPokeRecorded);
@@ -109,6 +115,23 @@ impl PokeHandler {
             })
             .collect()
     }
+}
+
+/// The trace contexts of the pokes' `consume` spans, at most as many as a generation keeps.
+fn traceparents(deliveries: &[Delivery], kinds: &[Kind]) -> Vec<String> {
+    deliveries
+        .iter()
+        .zip(kinds)
+        .filter(|(_, kind)| **kind == Kind::Poke)
+        .take(crate::store::feed::traces::KEPT)
+        .filter_map(|(delivery, _)| {
+            let mut headers = async_nats::HeaderMap::new();
+            penny_bus::trace::inject_of(delivery.span(), &mut headers);
+            headers
+                .get(penny_bus::HDR_TRACEPARENT)
+                .map(|v| v.as_str().to_owned())
+        })
+        .collect()
 }
 
 impl Handler for PokeHandler {

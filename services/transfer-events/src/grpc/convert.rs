@@ -53,6 +53,7 @@ pub fn event(row: &ach_event::Model) -> pb::AchEvent {
         return_category,
         return_reason,
         account_linked_at_record: row.linked_at_record,
+        trace_id: row.trace_id.clone().unwrap_or_default(),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The gRPC API: `penny.v1.TransferEventsService` behind the bearer-token interceptor (health,
 //! reflection and the trace layer come from `penny_runtime::GrpcServer`). Reads need scope
-//! `status`; `SyncNow` needs `admin`. Every request is validated before anything is read or
+//! `status`; `SyncNow` and `Resync` need `admin`. Every request is validated before anything is read or
 //! written ([`error`]).
 
 pub mod convert;
@@ -18,6 +18,7 @@ use tonic::{Request, Response, Status};
 
 use crate::store::accounts;
 use crate::store::feed::RequestKind;
+use crate::store::feed::resync::Resync;
 use crate::store::ledger::{self, After};
 use crate::sync::Syncer;
 use error::ApiError;
@@ -119,6 +120,24 @@ impl TransferEventsApi {
             summary: Some(convert::summary(&rows)),
         })
     }
+
+    async fn resync(&self, req: pb::ResyncRequest) -> Result<pb::ResyncResponse, ApiError> {
+        match self.syncer.resync(req.after_id).await? {
+            Resync::Requested { requested, cursor } => Ok(pb::ResyncResponse {
+                generation: requested.generation,
+                coalesced: !requested.new_request,
+                cursor,
+            }),
+            Resync::BeyondCursor { cursor } => Err(ApiError::invalid(
+                "after_id",
+                format!(
+                    "{} is above the cursor {cursor}: a sync never skips events (use SyncNow to \
+                     sync from the cursor)",
+                    req.after_id
+                ),
+            )),
+        }
+    }
 }
 
 #[tonic::async_trait]
@@ -169,5 +188,21 @@ impl TransferEventsService for TransferEventsApi {
             generation: requested.generation,
             coalesced: !requested.new_request,
         }))
+    }
+
+    #[tracing::instrument(name = "grpc.Resync", skip_all, fields(after_id = request.get_ref().after_id))]
+    async fn resync(
+        &self,
+        request: Request<pb::ResyncRequest>,
+    ) -> Result<Response<pb::ResyncResponse>, Status> {
+        let caller = require(&request, Scope::Admin)?;
+        let response = self.resync(request.into_inner()).await?;
+        tracing::info!(
+            caller = %caller.name,
+            generation = response.generation,
+            cursor = response.cursor,
+            "resync requested"
+        );
+        Ok(Response::new(response))
     }
 }

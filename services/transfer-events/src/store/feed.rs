@@ -1,18 +1,25 @@
 //! The `sync_feed` row of a feed: sync requests, the fence and the start, failure and audit of
 //! a sync. Each operation is one conditional `UPDATE`, so PostgreSQL's row lock and SQLite's
 //! single writer order them; none reads a value and writes it back from the client.
+//!
+//! - [`traces`]: the trace contexts of the pokes recorded into a generation (span links).
+//! - [`resync`]: a request to sync again from a cursor below the stored one.
+
+pub mod resync;
+pub mod traces;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait as _};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect as _, Set, TransactionTrait as _,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QuerySelect as _, Set, TransactionTrait as _,
 };
 
 use super::entities::{sync_feed, sync_run};
 use super::{from_db, to_db};
 use crate::domain::Feed;
+use traces::PokeTraces;
 
 use sync_feed::Column as C;
 
@@ -25,6 +32,8 @@ pub enum RequestKind {
     Sweep,
     /// `SyncNow`.
     Manual,
+    /// `Resync` (see [`resync`]).
+    Resync,
 }
 
 /// A durable sync request.
@@ -37,18 +46,26 @@ pub struct Requested {
     pub new_request: bool,
 }
 
+/// A started sync: what it serves and where it pages from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Taken {
+    /// The generation taken (served on completion).
+    pub generation: u64,
+    /// The stored cursor when it started.
+    pub cursor: u64,
+    /// Where to page from: the cursor, or below it when a resync is to be replayed.
+    pub from: u64,
+    /// Its `sync_runs` row.
+    pub run_id: i64,
+    /// The trace contexts of the pokes it serves.
+    pub pokes: PokeTraces,
+}
+
 /// How an attempt to start a sync ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Start {
-    /// Started: page from `cursor`; serve `generation` on completion.
-    Started {
-        /// The generation taken.
-        generation: u64,
-        /// Where to page from.
-        cursor: u64,
-        /// Its `sync_runs` row.
-        run_id: i64,
-    },
+    /// Started.
+    Started(Taken),
     /// Nothing to do: every request is served.
     NothingPending,
     /// A newer lease holder claimed the feed: stop.
@@ -93,6 +110,35 @@ pub async fn request(
     kind: RequestKind,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Requested> {
+    request_traced(db, feed, kind, &[], now).await
+}
+
+/// [`request`], keeping the pokes' trace contexts (`traceparent`s) with the generation they
+/// joined ([`traces::record`]), in the same transaction.
+pub async fn request_traced(
+    db: &DatabaseConnection,
+    feed: Feed,
+    kind: RequestKind,
+    traceparents: &[String],
+    now: DateTime<Utc>,
+) -> anyhow::Result<Requested> {
+    let txn = penny_store::begin_write(db).await?;
+    let before = lock(&txn, feed).await?;
+    let after = apply_request(&txn, feed, request_update(kind, now)?).await?;
+    traces::record(&txn, feed, after.requested, traceparents).await?;
+    txn.commit().await.context("committing a sync request")?;
+    Ok(Requested {
+        generation: from_db(after.requested),
+        new_request: after.requested > before.requested,
+    })
+}
+
+/// The `UPDATE` recording a request of `kind`: opens generation `requested + 1` when none waits
+/// to be taken, else joins the waiting one; counts pokes.
+fn request_update(
+    kind: RequestKind,
+    now: DateTime<Utc>,
+) -> anyhow::Result<sea_orm::UpdateMany<sync_feed::Entity>> {
     let idle = Expr::col(C::Requested).eq(Expr::col(C::Taken));
     let nothing_unserved = Expr::col(C::Requested).eq(Expr::col(C::Served));
     let mut update = sync_feed::Entity::update_many()
@@ -131,27 +177,33 @@ pub async fn request(
             )
             .col_expr(C::LastPokeAt, Expr::val(Some(now)));
     }
-    let txn = penny_store::begin_write(db).await?;
-    // Locked (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already excludes writers), so
-    // `before` is the row our update changes.
-    let before = sync_feed::Entity::find_by_id(feed.as_str().to_owned())
+    Ok(update)
+}
+
+/// The feed's row, locked for the rest of `txn` (FOR UPDATE on PostgreSQL; SQLite's BEGIN
+/// IMMEDIATE already excludes writers), so it is the row a following update changes.
+async fn lock(txn: &DatabaseTransaction, feed: Feed) -> anyhow::Result<sync_feed::Model> {
+    sync_feed::Entity::find_by_id(feed.as_str().to_owned())
         .lock_exclusive()
-        .one(&txn)
+        .one(txn)
         .await
         .context("locking the sync_feed row")?
-        .context("the sync_feed row is missing (not migrated?)")?;
+        .context("the sync_feed row is missing (not migrated?)")
+}
+
+/// Runs a request's `update` on the feed's row and reads the row back.
+async fn apply_request(
+    txn: &DatabaseTransaction,
+    feed: Feed,
+    update: sea_orm::UpdateMany<sync_feed::Entity>,
+) -> anyhow::Result<sync_feed::Model> {
     let updated = update
         .filter(C::Feed.eq(feed.as_str()))
-        .exec(&txn)
+        .exec(txn)
         .await
         .context("recording a sync request")?;
     anyhow::ensure!(updated.rows_affected == 1, "the sync_feed row is missing");
-    let after = read(&txn, feed).await?;
-    txn.commit().await.context("committing a sync request")?;
-    Ok(Requested {
-        generation: from_db(after.requested),
-        new_request: after.requested > before.requested,
-    })
+    read(txn, feed).await
 }
 
 /// Claims the feed for lease `token`: the fence rises to it, so from now on any write with an
@@ -169,7 +221,9 @@ pub async fn claim(db: &impl ConnectionTrait, feed: Feed, token: u64) -> anyhow:
 }
 
 /// Starts a sync under `token` if a request waits: takes the newest generation (every request
-/// made so far is served by this sync) and opens its `sync_runs` row, in one transaction.
+/// made so far is served by this sync) and a waiting resync (merged into `replay_at`, see
+/// [`resync`]), reads the trace contexts of the pokes it serves, and opens its `sync_runs` row,
+/// in one transaction.
 pub async fn start(
     db: &DatabaseConnection,
     feed: Feed,
@@ -182,6 +236,8 @@ pub async fn start(
     let taken = sync_feed::Entity::update_many()
         .col_expr(C::Taken, Expr::col(C::Requested))
         .col_expr(C::LastSyncStartedAt, Expr::val(Some(now)))
+        .col_expr(C::ReplayAt, resync::take_replay())
+        .col_expr(C::ResyncAfter, Expr::val(Option::<i64>::None))
         .filter(C::Feed.eq(feed.as_str()))
         .filter(C::Fence.eq(fence))
         .filter(Expr::col(C::Served).lt(Expr::col(C::Requested)))
@@ -197,6 +253,11 @@ pub async fn start(
             Start::NothingPending
         });
     }
+    let from = row
+        .replay_at
+        .filter(|r| *r < row.cursor)
+        .unwrap_or(row.cursor);
+    let pokes = traces::of(&txn, feed, row.served, row.taken).await?;
     let run = sync_run::ActiveModel {
         feed: Set(feed.as_str().to_owned()),
         token: Set(fence),
@@ -204,7 +265,7 @@ pub async fn start(
         generation: Set(row.taken),
         started_at: Set(now),
         finished_at: Set(None),
-        from_cursor: Set(row.cursor),
+        from_cursor: Set(from),
         to_cursor: Set(row.cursor),
         pages: Set(0),
         events: Set(0),
@@ -218,11 +279,13 @@ pub async fn start(
     txn.commit()
         .await
         .context("committing the start of a sync")?;
-    Ok(Start::Started {
+    Ok(Start::Started(Taken {
         generation: from_db(row.taken),
         cursor: from_db(row.cursor),
+        from: from_db(from),
         run_id: run.id,
-    })
+        pokes,
+    }))
 }
 
 /// Records a failed sync (the requests stay pending, so a later sync serves them). Fenced like

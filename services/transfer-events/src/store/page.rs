@@ -3,12 +3,21 @@
 //! 1. the fenced compare-and-set on `sync_feed`: `cursor := to` only `WHERE fence = token AND
 //!    cursor = from` (zero rows: a newer lease holder claimed the feed, or the cursor moved
 //!    under us; the transaction rolls back and nothing of the page is kept);
-//! 2. the page's events that are not stored yet (`(feed, event_id)` is the primary key);
+//! 2. the page's events that are not stored yet (`(feed, event_id)` is the primary key), each
+//!    with the trace id of the sync that recorded it;
 //! 3. their deposits' new states, and one outbox message per announced move;
-//! 4. on the last page, the generation the sync took is marked served.
+//! 4. on the last page, the generation the sync took is marked served and its pokes' trace
+//!    contexts deleted.
 //!
 //! So the cursor is always the largest `event_id` stored, never past an event that is not, and
 //! a crash anywhere leaves either the whole page or none of it.
+//!
+//! **Replayed pages** (a resync: `from` below the cursor) compare-and-set `replay_at = from`
+//! and `cursor = cursor` instead, advance `replay_at` to `to` (cleared once the page reaches the
+//! cursor, or on the last page) and the cursor only to `max(cursor, to)`: the cursor never moves
+//! backwards, and events already stored are skipped by step 2 as on any page, so nothing is
+//! stored or announced twice. An event missing below the cursor (lost, deleted) is stored and
+//! applied like a new one; its deposit ignores it when it has already seen a later event.
 
 use std::collections::HashSet;
 
@@ -18,7 +27,7 @@ use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait as _};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use super::entities::{ach_event, linked_account, sync_feed, sync_run};
-use super::{deposits, to_db};
+use super::{deposits, feed, to_db};
 use crate::domain::{AchEvent, DepositState, Feed};
 use crate::events;
 
@@ -33,17 +42,23 @@ pub struct Page<'a> {
     pub run_id: i64,
     /// The cursor the page was fetched after.
     pub from: u64,
+    /// The stored cursor as the sync knows it: `from`, or above it on a replayed page.
+    pub cursor: u64,
     /// The events, ascending, each `> from`.
     pub events: &'a [AchEvent],
     /// On the last page: the generation to mark served.
     pub finish: Option<u64>,
+    /// The trace id of the sync, stored with each new event.
+    pub trace_id: Option<&'a str>,
 }
 
 /// What a committed page did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Committed {
-    /// The new cursor.
+    /// The stored cursor after the page.
     pub cursor: u64,
+    /// Where the next page starts: the cursor, or below it while replaying.
+    pub next: u64,
     /// Events newly stored (their Plaid event types).
     pub recorded: Vec<String>,
     /// Of those, events of accounts penny had not linked.
@@ -81,13 +96,21 @@ pub async fn commit(
         token,
         run_id,
         from,
+        cursor,
         events,
         finish,
+        trace_id,
     } = page;
     let to = std::cmp::max(
         from,
         events.iter().map(|e| e.event_id).max().unwrap_or(from),
     );
+    let advance = Advance {
+        from,
+        cursor,
+        to,
+        finish,
+    };
     let txn = penny_store::begin_write(db).await?;
 
     let ids = events
@@ -134,26 +157,14 @@ pub async fn commit(
         .filter(|e| e.account_id.is_some() && !is_linked(e))
         .count();
 
-    if !fence_and_advance(
-        &txn,
-        feed,
-        token,
-        from,
-        to,
-        fresh.len(),
-        unknown,
-        finish,
-        now,
-    )
-    .await?
-    {
+    if !fence_and_advance(&txn, feed, token, advance, fresh.len(), unknown, now).await? {
         txn.rollback().await.ok();
         return Err(CommitError::Fenced);
     }
     if !fresh.is_empty() {
         let rows = fresh
             .iter()
-            .map(|e| row(e, is_linked(e), token, now))
+            .map(|e| row(e, is_linked(e), token, trace_id, now))
             .collect::<anyhow::Result<Vec<_>>>()?;
         ach_event::Entity::insert_many(rows)
             .exec_without_returning(&txn)
@@ -172,32 +183,68 @@ pub async fn commit(
     penny_store::outbox::enqueue_many(&txn, messages)
         .await
         .context("writing domain events to the outbox")?;
-    close_run(&txn, run_id, to, fresh.len(), finish.is_some(), now).await?;
+    if let Some(generation) = finish {
+        feed::traces::forget(&txn, feed, to_db(generation)?).await?;
+    }
+    close_run(
+        &txn,
+        run_id,
+        advance.cursor_after(),
+        fresh.len(),
+        finish.is_some(),
+        now,
+    )
+    .await?;
     txn.commit().await.context("committing the page")?;
     Ok(Committed {
-        cursor: to,
+        cursor: advance.cursor_after(),
+        next: to,
         recorded: fresh.iter().map(|e| e.plaid_event_type.clone()).collect(),
         unknown_accounts: unknown,
         announced: announcements.iter().map(|a| a.state).collect(),
     })
 }
 
+/// Where a page moves the feed.
+#[derive(Clone, Copy, Debug)]
+struct Advance {
+    from: u64,
+    cursor: u64,
+    to: u64,
+    finish: Option<u64>,
+}
+
+impl Advance {
+    /// A replayed page: fetched below the cursor.
+    fn replay(self) -> bool {
+        self.from < self.cursor
+    }
+
+    /// The cursor after the page: never backwards.
+    fn cursor_after(self) -> u64 {
+        std::cmp::max(self.cursor, self.to)
+    }
+
+    /// `replay_at` after a replayed page: cleared once it reaches the cursor or ends the sync.
+    fn replay_after(self) -> Option<u64> {
+        (self.to < self.cursor && self.finish.is_none()).then_some(self.to)
+    }
+}
+
 /// The fenced compare-and-set on the feed row (and its counters); false when refused.
-#[allow(clippy::too_many_arguments)]
 async fn fence_and_advance(
     txn: &sea_orm::DatabaseTransaction,
     feed: Feed,
     token: u64,
-    from: u64,
-    to: u64,
+    advance: Advance,
     recorded: usize,
     unknown: usize,
-    finish: Option<u64>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     use sync_feed::Column as C;
+    let finish = advance.finish;
     let mut update = sync_feed::Entity::update_many()
-        .col_expr(C::Cursor, Expr::val(to_db(to)?))
+        .col_expr(C::Cursor, Expr::val(to_db(advance.cursor_after())?))
         .col_expr(C::PagesFetched, Expr::col(C::PagesFetched).add(1))
         .col_expr(
             C::EventsRecorded,
@@ -225,13 +272,19 @@ async fn fence_and_advance(
                     .into(),
             );
     }
-    let updated = update
+    update = update
         .filter(C::Feed.eq(feed.as_str()))
-        .filter(C::Fence.eq(to_db(token)?))
-        .filter(C::Cursor.eq(to_db(from)?))
-        .exec(txn)
-        .await
-        .context("advancing the cursor")?;
+        .filter(C::Fence.eq(to_db(token)?));
+    update = if advance.replay() {
+        let replay_after = advance.replay_after().map(to_db).transpose()?;
+        update
+            .col_expr(C::ReplayAt, Expr::val(replay_after))
+            .filter(C::Cursor.eq(to_db(advance.cursor)?))
+            .filter(C::ReplayAt.eq(to_db(advance.from)?))
+    } else {
+        update.filter(C::Cursor.eq(to_db(advance.from)?))
+    };
+    let updated = update.exec(txn).await.context("advancing the cursor")?;
     Ok(updated.rows_affected == 1)
 }
 
@@ -266,6 +319,7 @@ fn row(
     e: &AchEvent,
     linked: bool,
     token: u64,
+    trace_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ach_event::ActiveModel> {
     Ok(ach_event::ActiveModel {
@@ -285,5 +339,6 @@ fn row(
         linked_at_record: Set(linked),
         account_linked: Set(linked),
         sync_token: Set(to_db(token)?),
+        trace_id: Set(trace_id.map(str::to_owned)),
     })
 }

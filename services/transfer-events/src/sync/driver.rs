@@ -112,14 +112,7 @@ impl Syncer {
             match feed::start(&inner.db, inner.feed, token, &inner.settings.holder, now).await? {
                 Start::NothingPending => return Ok(()),
                 Start::Fenced => return Err(SyncError::Fenced),
-                Start::Started {
-                    generation,
-                    cursor,
-                    run_id,
-                } => {
-                    self.sync_once(token, generation, cursor, run_id, cancel)
-                        .await?;
-                }
+                Start::Started(taken) => self.sync_once(token, taken, cancel).await?,
             }
         }
     }

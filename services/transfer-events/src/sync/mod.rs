@@ -38,6 +38,23 @@
 //! liveness, the database for safety. The protocol, with crashes at every step and lease
 //! expiry, is model-checked by `spin` in `services/transfer-events/model/`.
 //!
+//! **Resync from an earlier cursor** (`Resync`, [`crate::store::feed::resync`]). An operator
+//! can have the feed re-read from `after_id` below the cursor, e.g. to restore an event lost
+//! from the ledger. It is not a second protocol: the request opens or joins a generation like
+//! `SyncNow` (so it is served by a sync that starts after it), and the sync that takes the
+//! generation pages from `after_id` instead of the cursor, under the same lease and fence, each
+//! page in one transaction. A replayed page stores only events not stored yet (the `(feed,
+//! event_id)` key, as on every page), so re-read events are neither stored nor announced again,
+//! and existing deposits and outbox rows are untouched; a missing event is stored and applied
+//! (its deposit ignores it if it already saw a later event). The replay position is a separate
+//! column (`replay_at`), compare-and-set like the cursor, so **the cursor never moves
+//! backwards**: a replayed page moves it only to `max(cursor, to)`. Normal syncs and pokes
+//! therefore see the cursor exactly as the model does; the replay only adds pages below it,
+//! each fenced, whose events are either stored already or missing (never past the cursor). A
+//! replay interrupted by a failure or a newer holder resumes from `replay_at`; the page that
+//! reaches the cursor clears it and the sync goes on as a normal one. `after_id` above the
+//! cursor is refused (`INVALID_ARGUMENT`): a sync never skips events.
+//!
 //! **Failures.** Plaid 429/5xx/timeouts are retried by the shared client (backoff with
 //! jitter); when they persist the sync fails, is recorded (`sync_failures`, `last_error`), the
 //! lease is released (never held through a storm), and the replica backs off (jittered,
@@ -66,6 +83,7 @@ use crate::crash::CrashPoint;
 use crate::domain::Feed;
 use crate::metrics::SyncMetrics;
 use crate::store::entities::sync_feed;
+use crate::store::feed::resync::Resync;
 use crate::store::feed::{self, RequestKind, Requested};
 
 /// How syncs run.
@@ -140,8 +158,41 @@ impl Syncer {
 
     /// Records a sync request durably (see the module docs) and wakes this replica's driver.
     pub async fn request(&self, kind: RequestKind) -> anyhow::Result<Requested> {
-        let requested =
-            feed::request(&self.inner.db, self.inner.feed, kind, crate::store::now()).await?;
+        self.request_traced(kind, &[]).await
+    }
+
+    /// [`Syncer::request`] for pokes whose trace contexts (`traceparent`s) the sync serving
+    /// them links to.
+    pub async fn request_traced(
+        &self,
+        kind: RequestKind,
+        traceparents: &[String],
+    ) -> anyhow::Result<Requested> {
+        let requested = feed::request_traced(
+            &self.inner.db,
+            self.inner.feed,
+            kind,
+            traceparents,
+            crate::store::now(),
+        )
+        .await?;
+        self.requested(kind, requested);
+        Ok(requested)
+    }
+
+    /// Records a request to sync every event after `after` again (see the module docs).
+    pub async fn resync(&self, after: u64) -> anyhow::Result<Resync> {
+        let resync =
+            feed::resync::request(&self.inner.db, self.inner.feed, after, crate::store::now())
+                .await?;
+        if let Resync::Requested { requested, .. } = resync {
+            self.requested(RequestKind::Resync, requested);
+        }
+        Ok(resync)
+    }
+
+    /// Counts a recorded request and wakes this replica's driver.
+    fn requested(&self, kind: RequestKind, requested: Requested) {
         let m = &self.inner.metrics;
         match kind {
             RequestKind::Pokes(n) => {
@@ -150,9 +201,9 @@ impl Syncer {
             }
             RequestKind::Sweep => m.request("sweep"),
             RequestKind::Manual => m.request("manual"),
+            RequestKind::Resync => m.request("resync"),
         }
         self.inner.wake.notify_one();
-        Ok(requested)
     }
 
     /// The feed's sync state.

@@ -1,30 +1,11 @@
 //! The database is the fence: a stale lease holder's writes are refused, and a refused page
 //! leaves nothing behind (events, deposits, outbox rows, cursor). On SQLite and PostgreSQL.
 
-use chrono::Utc;
-use penny_testkit::TestDb;
-use penny_transfer_events::domain::{AchEvent, Direction, Feed, Stage};
+use penny_transfer_events::domain::{AchEvent, Feed, Stage};
 use penny_transfer_events::store::{self, feed, page};
 use sea_orm::{EntityTrait, PaginatorTrait};
 
-use crate::support::{DbKind, for_each_db, ledger};
-
-fn event(id: u64, stage: Stage) -> AchEvent {
-    AchEvent {
-        feed: Feed::BankTransfer,
-        event_id: id,
-        occurred_at: Utc::now(),
-        plaid_event_type: stage.as_str().to_owned(),
-        stage: Some(stage),
-        account_id: Some("acc".into()),
-        transfer_id: Some("bt-1".into()),
-        direction: Some(Direction::Credit),
-        amount: Some("0.01".into()),
-        currency: Some("USD".into()),
-        ach_return_code: None,
-        failure_description: None,
-    }
-}
+use crate::support::{DbKind, event, for_each_db, ledger, migrated_db};
 
 fn page_of(token: u64, run_id: i64, from: u64, events: &[AchEvent]) -> page::Page<'_> {
     page::Page {
@@ -32,8 +13,10 @@ fn page_of(token: u64, run_id: i64, from: u64, events: &[AchEvent]) -> page::Pag
         token,
         run_id,
         from,
+        cursor: from,
         events,
         finish: None,
+        trace_id: None,
     }
 }
 
@@ -42,10 +25,7 @@ async fn outbox_rows(db: &sea_orm::DatabaseConnection) -> anyhow::Result<u64> {
 }
 
 async fn a_stale_holder_is_refused_on(kind: DbKind) -> anyhow::Result<()> {
-    let test_db = TestDb::new(kind).await?;
-    let db = store::connect(test_db.url()).await?;
-    store::migrate(&db).await?;
-    feed::ensure(&db, Feed::BankTransfer).await?;
+    let (_test_db, db) = migrated_db(kind).await?;
     let now = store::now();
     feed::request(&db, Feed::BankTransfer, feed::RequestKind::Manual, now).await?;
 
@@ -64,11 +44,12 @@ async fn a_stale_holder_is_refused_on(kind: DbKind) -> anyhow::Result<()> {
     assert!(ledger::stored_ids(&db, "bank_transfer").await?.is_empty());
     assert_eq!(outbox_rows(&db).await?, 0);
 
-    let feed::Start::Started {
+    let feed::Start::Started(feed::Taken {
         run_id,
         cursor,
         generation,
-    } = feed::start(&db, Feed::BankTransfer, 5, "live", now).await?
+        ..
+    }) = feed::start(&db, Feed::BankTransfer, 5, "live", now).await?
     else {
         panic!("the holder of the fence starts");
     };

@@ -1,7 +1,7 @@
 //! `pennyctl transfers resync` and the timeline's ACH events against the real transfer-events
 //! service (on a database of its own, the same NATS and sandbox): a resync records what is new
-//! and nothing twice; a cursor before the service's is refused until transfer-events offers a
-//! sync from an earlier cursor.
+//! and nothing twice, also from a cursor before the service's; a cursor past the service's is
+//! refused (exit 4).
 
 use penny_testkit::DbKind;
 
@@ -40,11 +40,33 @@ async fn resync_records_nothing_twice_and_the_timeline_shows_ach_events() -> any
     assert_eq!(code(&again), 0, "{again:?}");
     assert_eq!(json(&again)["events_recorded"], 0);
     assert_eq!(json(&again)["cursor_after"], cursor);
-    // From an earlier cursor: transfer-events cannot yet; refused, not faked.
+    // From an earlier cursor: every event re-read, none recorded twice, the cursor stays.
     let earlier = app
-        .pennyctl_with(&["transfers", "resync", "--after-id", "0"], &env)
+        .pennyctl_with(&["--json", "transfers", "resync", "--after-id", "0"], &env)
         .await;
-    assert_eq!(code(&earlier), 4, "{earlier:?}");
+    assert_eq!(code(&earlier), 0, "{earlier:?}");
+    let earlier = json(&earlier);
+    assert_eq!(earlier["after_id"], 0);
+    assert_eq!(earlier["events_recorded"], 0, "{earlier}");
+    assert_eq!(earlier["cursor_after"], cursor);
+    // Past the cursor: a sync never skips events; refused, saying why.
+    let past = app
+        .pennyctl_with(
+            &[
+                "transfers",
+                "resync",
+                "--after-id",
+                &(cursor + 100).to_string(),
+            ],
+            &env,
+        )
+        .await;
+    assert_eq!(code(&past), 4, "{past:?}");
+    let said = String::from_utf8_lossy(&past.stderr);
+    assert!(
+        said.contains("after_id") && said.contains("cursor"),
+        "{said}"
+    );
 
     // The account's timeline now has its ACH event; only the notifier is missing.
     let out = app

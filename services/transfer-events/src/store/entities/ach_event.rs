@@ -31,6 +31,8 @@ pub struct Model {
     pub account_linked: bool,
     /// The lease token of the sync that recorded it.
     pub sync_token: i64,
+    /// The trace id of the sync that recorded it (32 lowercase hex digits; `None` when unknown).
+    pub trace_id: Option<String>,
 }
 
 /// No sea-orm relations.

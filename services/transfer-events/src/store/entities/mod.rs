@@ -3,5 +3,6 @@
 pub mod ach_event;
 pub mod deposit;
 pub mod linked_account;
+pub mod poke_traces;
 pub mod sync_feed;
 pub mod sync_run;

@@ -37,6 +37,10 @@ pub struct Model {
     pub last_sync_started_at: Option<DateTimeUtc>,
     pub last_sync_finished_at: Option<DateTimeUtc>,
     pub last_error: Option<String>,
+    /// The earliest cursor a `Resync` asked for that no sync has taken yet (below `cursor`).
+    pub resync_after: Option<i64>,
+    /// Where the running (or interrupted) resync re-reads from next; `None` when none runs.
+    pub replay_at: Option<i64>,
 }
 
 /// No sea-orm relations.

@@ -122,6 +122,20 @@ impl TestApp {
             .into_inner())
     }
 
+    /// `ListEvents`: the first page of `account_id`'s events.
+    pub async fn events_of(&self, account_id: &str) -> anyhow::Result<Vec<pb::AchEvent>> {
+        Ok(self
+            .client()
+            .await?
+            .list_events(pb::ListEventsRequest {
+                account_id: account_id.to_owned(),
+                ..Default::default()
+            })
+            .await?
+            .into_inner()
+            .events)
+    }
+
     /// `SyncNow`.
     pub async fn sync_now(&self) -> anyhow::Result<pb::SyncNowResponse> {
         Ok(self

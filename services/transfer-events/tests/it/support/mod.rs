@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use penny_testkit::{Advance, BulkItems, CreatedItem, DepositShape, EventFeed};
+use penny_transfer_events::domain::{AchEvent, Direction, Feed, Stage};
 
 pub use app::{TestApp, spawn_on};
 pub use penny_testkit::{DbKind, Stack, for_each_db, poll_until};
@@ -41,6 +42,37 @@ pub async fn start_stack(kind: DbKind) -> anyhow::Result<Arc<Stack>> {
         .set_bank_transfers_webhook(Some(&stack.webhook_url()))
         .await?;
     Ok(Arc::new(stack))
+}
+
+/// A Bank Transfers event `id` of credit `bt-1` to account `acc` reporting `stage`.
+pub fn event(id: u64, stage: Stage) -> AchEvent {
+    AchEvent {
+        feed: Feed::BankTransfer,
+        event_id: id,
+        occurred_at: chrono::Utc::now(),
+        plaid_event_type: stage.as_str().to_owned(),
+        stage: Some(stage),
+        account_id: Some("acc".into()),
+        transfer_id: Some("bt-1".into()),
+        direction: Some(Direction::Credit),
+        amount: Some("0.01".into()),
+        currency: Some("USD".into()),
+        ach_return_code: None,
+        failure_description: None,
+    }
+}
+
+/// A fresh, migrated database of `kind` with the Bank Transfers feed's row, for store-level
+/// tests (keep the [`penny_testkit::TestDb`]: dropping it drops the database).
+pub async fn migrated_db(
+    kind: DbKind,
+) -> anyhow::Result<(penny_testkit::TestDb, sea_orm::DatabaseConnection)> {
+    use penny_transfer_events::store;
+    let test_db = penny_testkit::TestDb::new(kind).await?;
+    let db = store::connect(test_db.url()).await?;
+    store::migrate(&db).await?;
+    store::feed::ensure(&db, Feed::BankTransfer).await?;
+    Ok((test_db, db))
 }
 
 /// `count` Items with pending deposits of `shape` in `feed`.
