@@ -1,23 +1,26 @@
-//! One trace per webhook, across real processes: `penny-ingress` and `penny-verification` run
-//! as their own binaries, configured by the standard `OTEL_EXPORTER_OTLP_ENDPOINT`, exporting to
-//! an OTLP receiver inside this test. A signed AUTH webhook from the sandbox must yield one trace
-//! holding ingress's receive span and verification's consume, webhook, `/auth/get` call, database
-//! commit and outbox publish spans; a gRPC call carrying the test's `traceparent` continues the
-//! test's trace inside the service. Context crosses HTTP, NATS headers, the outbox and gRPC.
+//! One trace per webhook, across real processes: the whole stack runs as its binaries
+//! (`penny_e2e::local`), configured by the standard `OTEL_EXPORTER_OTLP_ENDPOINT`, exporting to
+//! an OTLP receiver inside this test.
+//!
+//! - A signed AUTH webhook from the sandbox yields one trace holding ingress's receive, verify
+//!   and publish spans, verification's consume, webhook, `/auth/get` call, database commit and
+//!   outbox publish, and the notifier's consume, send and SMTP transaction; every span's parent
+//!   is in the trace and there is one root.
+//! - A gRPC call carrying the test's `traceparent` continues the test's trace in the service.
+//! - A deposit alert's trace reaches back to the transfer sync that recorded the deposit, and
+//!   that sync carries a span link to the poke it served (one sync answers many pokes: links,
+//!   not a parent).
+//!
+//! Context crosses HTTP, NATS headers, the outbox and gRPC.
 
 use std::time::Duration;
 
-use penny_e2e::process::ServiceProcess;
-use penny_proto::v1::verification_service_client::VerificationServiceClient;
-use penny_proto::v1::{CreateLinkTokenRequest, ExchangePublicTokenRequest};
-use penny_testkit::{
-    Bearer, NatsServer, OtlpReceiver, ReceivedSpan, SandboxServer, free_port, grpc_channel,
-    poll_until,
-};
+use penny_e2e::local::{LocalOptions, LocalStack, Ports};
+use penny_e2e::morning::Clients;
+use penny_proto::v1 as pb;
+use penny_testkit::{Advance, OtlpReceiver, ReceivedSpan};
 
-const WAIT: Duration = Duration::from_secs(30);
-/// Both services run on their sandbox defaults, which accept this development token.
-const DEV_TOKEN: &str = "penny-insecure-dev-token";
+const WAIT: Duration = Duration::from_secs(60);
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_SPAN_ID: &str = "00f067aa0ba902b7";
 
@@ -28,73 +31,88 @@ fn of<'a>(spans: &'a [ReceivedSpan], service: &str, name: &str) -> Vec<&'a Recei
         .collect()
 }
 
-async fn ready(url: String) -> anyhow::Result<()> {
-    let http = reqwest::Client::new();
-    poll_until(WAIT, || {
-        let request = http.get(&url).send();
-        async move { request.await.ok()?.status().is_success().then_some(()) }
+fn in_trace(spans: &[ReceivedSpan], trace_id: &str) -> Vec<ReceivedSpan> {
+    spans
+        .iter()
+        .filter(|s| s.trace_id == trace_id)
+        .cloned()
+        .collect()
+}
+
+async fn start(otlp: &OtlpReceiver, dir: &std::path::Path) -> anyhow::Result<LocalStack> {
+    LocalStack::start(LocalOptions {
+        ports: Ports::free()?,
+        otlp_endpoint: Some(otlp.endpoint()),
+        log_filter: "warn".into(),
+        ..LocalOptions::defaults(dir)
     })
     .await
 }
 
+/// Registers `user` for email alerts, then links an automated account: its id.
+async fn linked(stack: &LocalStack, clients: &mut Clients, user: &str) -> anyhow::Result<String> {
+    clients
+        .notifier
+        .upsert_contact(pb::UpsertContactRequest {
+            user_id: user.into(),
+            email: format!("{user}@example.com"),
+            channels: vec![pb::Channel::Email as i32],
+            ..Default::default()
+        })
+        .await?;
+    let link = clients
+        .verification
+        .create_link_token(pb::CreateLinkTokenRequest {
+            user_id: user.into(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    let done = stack.sandbox().complete_link(&link.link_token).await?;
+    let exchanged = clients
+        .verification
+        .exchange_public_token(pb::ExchangePublicTokenRequest {
+            user_id: user.into(),
+            public_token: done.public_token,
+            accounts: vec![],
+        })
+        .await?
+        .into_inner();
+    let account = exchanged
+        .accounts
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("no account"))?;
+    Ok(account.account_id.clone())
+}
+
+/// Every span's parent is in the trace, and exactly one span, `root`, has none.
+fn one_tree(trace: &[ReceivedSpan], root: (&str, &str)) {
+    let roots: Vec<&ReceivedSpan> = trace
+        .iter()
+        .filter(|s| s.parent_span_id.is_empty())
+        .collect();
+    assert_eq!(roots.len(), 1, "one root: {trace:#?}");
+    assert_eq!((roots[0].service.as_str(), roots[0].name.as_str()), root);
+    for span in trace {
+        if !span.parent_span_id.is_empty() {
+            assert!(
+                trace.iter().any(|p| p.span_id == span.parent_span_id),
+                "{span:?} has its parent in the trace"
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_auth_webhook_is_one_trace_from_ingress_to_the_outbox() -> anyhow::Result<()> {
+async fn one_auth_webhook_is_one_trace_from_ingress_to_the_email() -> anyhow::Result<()> {
     penny_testkit::init();
     let otlp = OtlpReceiver::start().await?;
-    let nats = NatsServer::start().await?;
-    let sandbox = SandboxServer::start().await?;
     let dir = tempfile::tempdir()?;
-    let (ingress_port, grpc_port, admin_port) = (free_port()?, free_port()?, free_port()?);
-    let webhook_url = format!("http://127.0.0.1:{ingress_port}/webhooks/plaid");
-    let common = |service: &str| {
-        vec![
-            ("PENNY_NATS_URL", nats.url().to_owned()),
-            ("PENNY_PLAID_BASE_URL", sandbox.base_url().to_owned()),
-            ("PENNY_PLAID_CLIENT_ID", sandbox.client_id().to_owned()),
-            ("PENNY_PLAID_SECRET", sandbox.secret().to_owned()),
-            ("PENNY_PLAID_ENVIRONMENT", "sandbox".to_owned()),
-            ("PENNY_LOG_FILTER", "warn".to_owned()),
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.endpoint()),
-            ("OTEL_SERVICE_NAME", service.to_owned()),
-            ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
-        ]
-    };
-    let mut ingress_env = common("ingress");
-    ingress_env.push(("PENNY_INGRESS_LISTEN", format!("127.0.0.1:{ingress_port}")));
-    let ingress =
-        ServiceProcess::spawn("penny-ingress", "penny-ingress", &ingress_env, dir.path())?;
-    let mut verification_env = common("verification");
-    verification_env.extend([
-        (
-            "PENNY_VERIFICATION_GRPC_LISTEN",
-            format!("127.0.0.1:{grpc_port}"),
-        ),
-        (
-            "PENNY_VERIFICATION_ADMIN_LISTEN",
-            format!("127.0.0.1:{admin_port}"),
-        ),
-        (
-            "PENNY_VERIFICATION_DATABASE_URL",
-            format!("sqlite://{}/verification.db?mode=rwc", dir.path().display()),
-        ),
-        ("PENNY_VERIFICATION_WEBHOOK_URL", webhook_url.clone()),
-    ]);
-    let verification = ServiceProcess::spawn(
-        "penny-verification",
-        "penny-verification",
-        &verification_env,
-        dir.path(),
-    )?;
-    ready(format!("http://127.0.0.1:{ingress_port}/readyz")).await?;
-    ready(format!("http://127.0.0.1:{admin_port}/readyz")).await?;
+    let stack = start(&otlp, dir.path()).await?;
+    let mut clients = Clients::connect(&stack).await?;
 
     // A gRPC call from the test continues the test's trace inside the service.
-    let addr = format!("127.0.0.1:{grpc_port}").parse()?;
-    let mut grpc = VerificationServiceClient::with_interceptor(
-        grpc_channel(addr).await?,
-        Bearer::new(DEV_TOKEN)?,
-    );
-    let mut request = tonic::Request::new(CreateLinkTokenRequest {
+    let mut request = tonic::Request::new(pb::CreateLinkTokenRequest {
         user_id: "trace-user".into(),
         ..Default::default()
     });
@@ -102,39 +120,28 @@ async fn one_auth_webhook_is_one_trace_from_ingress_to_the_outbox() -> anyhow::R
         "traceparent",
         format!("00-{TRACE_ID}-{PARENT_SPAN_ID}-01").parse()?,
     );
-    let link = grpc.create_link_token(request).await?.into_inner();
-    let continued = otlp
-        .wait_for(WAIT, |spans| {
-            spans
-                .iter()
-                .find(|s| {
-                    s.service == "verification"
-                        && s.trace_id == TRACE_ID
-                        && s.parent_span_id == PARENT_SPAN_ID
-                })
-                .cloned()
-        })
-        .await?;
+    clients.verification.create_link_token(request).await?;
+    otlp.wait_for(WAIT, |spans| {
+        spans
+            .iter()
+            .find(|s| {
+                s.service == "verification"
+                    && s.trace_id == TRACE_ID
+                    && s.parent_span_id == PARENT_SPAN_ID
+            })
+            .cloned()
+    })
+    .await?;
     let link_spans = otlp.trace(TRACE_ID);
     assert!(
         link_spans.iter().any(|s| s.name == "plaid.call"),
-        "the /link/token/create call is in the caller's trace: {link_spans:#?} (root {continued:?})"
+        "the /link/token/create call is in the caller's trace: {link_spans:#?}"
     );
 
-    // Link, exchange, then the sandbox verifies and sends the signed webhook to ingress.
-    let done = sandbox.control().complete_link(&link.link_token).await?;
-    let exchanged = grpc
-        .exchange_public_token(ExchangePublicTokenRequest {
-            user_id: "trace-user".into(),
-            public_token: done.public_token,
-            accounts: vec![],
-        })
-        .await?
-        .into_inner();
-    anyhow::ensure!(!exchanged.accounts.is_empty(), "no account linked");
-    // A day passes at the bank: the sandbox verifies the deposit and fires the AUTH webhook.
-    sandbox
-        .control()
+    // Link, exchange, then a day passes: the sandbox verifies and sends the signed webhook.
+    linked(&stack, &mut clients, "trace-user").await?;
+    stack
+        .sandbox()
         .advance_clock(Duration::from_secs(86_400))
         .await?;
 
@@ -146,16 +153,14 @@ async fn one_auth_webhook_is_one_trace_from_ingress_to_the_outbox() -> anyhow::R
         ("verification", "plaid.call"),
         ("verification", "verification.db_commit"),
         ("verification", "outbox.publish"),
+        ("notifier", "consume"),
+        ("notifier", "notifier.send"),
+        ("notifier", "smtp.send"),
     ];
     let trace = otlp
         .wait_for(WAIT, |spans| {
-            let receive = of(spans, "ingress", "plaid_webhook");
-            receive.iter().find_map(|r| {
-                let trace: Vec<ReceivedSpan> = spans
-                    .iter()
-                    .filter(|s| s.trace_id == r.trace_id)
-                    .cloned()
-                    .collect();
+            of(spans, "ingress", "plaid_webhook").iter().find_map(|r| {
+                let trace = in_trace(spans, &r.trace_id);
                 wanted
                     .iter()
                     .all(|(service, name)| !of(&trace, service, name).is_empty())
@@ -163,39 +168,81 @@ async fn one_auth_webhook_is_one_trace_from_ingress_to_the_outbox() -> anyhow::R
             })
         })
         .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "{e}: spans {:#?}\ningress log:\n{}\nverification log:\n{}",
-                otlp.spans(),
-                ingress.log(),
-                verification.log()
-            )
-        })?;
-    // Every span of the webhook's trace hangs off the one ingress receive span.
-    let roots: Vec<&ReceivedSpan> = trace
-        .iter()
-        .filter(|s| s.parent_span_id.is_empty())
-        .collect();
-    assert_eq!(roots.len(), 1, "one root: {trace:#?}");
-    assert_eq!(
-        (roots[0].service.as_str(), roots[0].name.as_str()),
-        ("ingress", "plaid_webhook")
-    );
-    for span in &trace {
-        if !span.parent_span_id.is_empty() {
-            assert!(
-                trace.iter().any(|p| p.span_id == span.parent_span_id),
-                "{span:?} has its parent in the trace"
-            );
-        }
-    }
+        .map_err(|e| anyhow::anyhow!("{e}: spans {:#?}\n{}", otlp.spans(), stack.logs()))?;
+    one_tree(&trace, ("ingress", "plaid_webhook"));
     // The shared batch commit is linked to the webhook's span.
-    let commit_links = of(&trace, "verification", "verification.db_commit")[0]
-        .links
-        .clone();
-    assert_eq!(commit_links.len(), 1, "linked to the shared commit span");
+    let commit = of(&trace, "verification", "verification.db_commit")[0];
+    assert_eq!(commit.links.len(), 1, "linked to the shared commit span");
+    // The email went out inside the alert's send span.
+    let send = of(&trace, "notifier", "notifier.send")[0];
+    let smtp = of(&trace, "notifier", "smtp.send")[0];
+    assert_eq!(smtp.parent_span_id, send.span_id);
+    assert_eq!(stack.smtp.count()?, 1, "one email");
+    stack.stop().await
+}
 
-    verification.stop().await?;
-    ingress.stop().await?;
-    Ok(())
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposit_alert_traces_back_to_the_sync_and_its_poke() -> anyhow::Result<()> {
+    penny_testkit::init();
+    let otlp = OtlpReceiver::start().await?;
+    let dir = tempfile::tempdir()?;
+    let stack = start(&otlp, dir.path()).await?;
+    let mut clients = Clients::connect(&stack).await?;
+    let account_id = linked(&stack, &mut clients, "deposit-user").await?;
+
+    // The bank posts the deposit, then returns it (R03); each move pokes transfer-events.
+    let bank = stack.sandbox();
+    let mut post = Advance::to("posted").accounts([account_id.clone()]);
+    post.poke = Some(true);
+    bank.advance_transfers(&post).await?;
+    let mut reverse = Advance::to("reversed")
+        .accounts([account_id.clone()])
+        .return_code("R03");
+    reverse.poke = Some(true);
+    bank.advance_transfers(&reverse).await?;
+
+    // The "link again" alert for the reversal: its send span's trace is a sync's trace.
+    let (sync, trace) = otlp
+        .wait_for(WAIT, |spans| {
+            of(spans, "transfer-events", "transfer_events.sync")
+                .into_iter()
+                .find_map(|sync| {
+                    let trace = in_trace(spans, &sync.trace_id);
+                    let sent = !of(&trace, "notifier", "notifier.send").is_empty()
+                        && !of(&trace, "notifier", "smtp.send").is_empty();
+                    sent.then(|| (sync.clone(), trace))
+                })
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}: spans {:#?}\n{}", otlp.spans(), stack.logs()))?;
+    one_tree(&trace, ("transfer-events", "transfer_events.sync"));
+    for name in ["outbox.publish"] {
+        assert!(
+            !of(&trace, "transfer-events", name).is_empty(),
+            "{name}: {trace:#?}"
+        );
+    }
+    assert!(!of(&trace, "notifier", "consume").is_empty(), "{trace:#?}");
+
+    // The sync links to the poke(s) it served; each link is a poke's consume span in its own
+    // trace, which starts at ingress's receive span.
+    assert!(!sync.links.is_empty(), "the sync links its pokes: {sync:?}");
+    let spans = otlp.spans();
+    for (trace_id, span_id) in &sync.links {
+        let poke = spans
+            .iter()
+            .find(|s| &s.trace_id == trace_id && &s.span_id == span_id)
+            .unwrap_or_else(|| panic!("linked span {trace_id}/{span_id} was exported"));
+        assert_eq!(
+            (poke.service.as_str(), poke.name.as_str()),
+            ("transfer-events", "consume")
+        );
+        let poke_trace = in_trace(&spans, trace_id);
+        assert!(
+            !of(&poke_trace, "ingress", "plaid_webhook").is_empty(),
+            "the poke came through ingress: {poke_trace:#?}"
+        );
+        assert_ne!(trace_id, &sync.trace_id, "a link, not a parent");
+    }
+    stack.stop().await
 }
