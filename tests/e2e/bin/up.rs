@@ -17,6 +17,10 @@ async fn main() -> anyhow::Result<()> {
     let data =
         std::env::var_os("PENNY_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from);
     let mut options = LocalOptions::defaults(std::path::absolute(&data)?);
+    // PENNY_UP_PORTS=free: every part on a free port (tests, or beside another stack).
+    if std::env::var("PENNY_UP_PORTS").is_ok_and(|v| v == "free") {
+        options.ports = penny_e2e::local::Ports::free()?;
+    }
     options.otlp_endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok();
     println!("starting penny under {} …", options.data_dir.display());
     let stack = LocalStack::start(options).await?;
