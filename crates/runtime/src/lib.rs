@@ -10,6 +10,7 @@
 //! | [`grpc`] | [`GrpcServer`]: `TCP_NODELAY`, health that follows readiness, reflection, the trace layer |
 //! | [`auth`] | bearer tokens with scopes, one format and one interceptor for every API |
 //! | [`HttpListener`] | an HTTP listener bound in `build`, served until the token is cancelled (the admin server and a service's own endpoints) |
+//! | [`cli`] | a service binary's command line: [`service_cli!`] (`serve`, `migrate`, its own commands) and [`cli::say`] |
 //! | [`crash`] | test-only fault injection: [`crash_points!`] and [`crash::maybe_crash`] |
 //!
 //! A service's wiring, in outline:
@@ -27,6 +28,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod cli;
 pub mod crash;
 pub mod grpc;
 pub mod http;

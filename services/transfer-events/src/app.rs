@@ -60,21 +60,15 @@ impl std::fmt::Debug for App {
 /// Connects to NATS; creates the streams this service needs when they are missing and that is
 /// allowed (never changing an existing stream).
 pub async fn connect_nats(config: &Config) -> anyhow::Result<jetstream::Context> {
-    let create = missing_streams(config);
-    penny_bus::connect_jetstream(
-        &config.nats.nats_url,
-        "penny-transfer-events",
-        create.as_ref(),
-        &ALL_STREAMS,
-    )
-    .await
+    let (url, create) = (&config.nats.nats_url, missing_streams(config));
+    penny_bus::connect_jetstream(url, "penny-transfer-events", create.as_ref(), &ALL_STREAMS).await
 }
 
 /// The settings this service creates missing streams with, when it may.
 fn missing_streams(config: &Config) -> Option<Topology> {
     config
-        .create_missing_streams
-        .then(|| Topology::with_replicas(usize::from(config.stream_replicas)))
+        .missing_stream_replicas()
+        .map(Topology::with_replicas)
 }
 
 /// Connects to the database, applies migrations and creates the feed's row.

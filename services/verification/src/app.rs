@@ -66,22 +66,15 @@ impl std::fmt::Debug for App {
 /// Connects to NATS; creates the streams this service needs when they are missing and that is
 /// allowed (never changing an existing stream).
 pub async fn connect_nats(config: &Config) -> anyhow::Result<jetstream::Context> {
-    let client = penny_bus::connect(&config.nats.nats_url, "penny-verification").await?;
-    let js = jetstream::new(client);
-    if let Some(topology) = missing_streams(config) {
-        topology
-            .create_missing(&js, &ALL_STREAMS)
-            .await
-            .context("creating missing streams")?;
-    }
-    Ok(js)
+    let (url, create) = (&config.nats.nats_url, missing_streams(config));
+    penny_bus::connect_jetstream(url, "penny-verification", create.as_ref(), &ALL_STREAMS).await
 }
 
 /// The settings this service creates missing streams with, when it may.
 fn missing_streams(config: &Config) -> Option<Topology> {
     config
-        .create_missing_streams
-        .then(|| Topology::with_replicas(usize::from(config.stream_replicas)))
+        .missing_stream_replicas()
+        .map(Topology::with_replicas)
 }
 
 /// Connects to the database and applies migrations.
