@@ -77,3 +77,21 @@ pub fn say(line: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
     writeln!(out, "{line}")?;
     Ok(())
 }
+
+/// `serve`: builds the app (`build`), then runs it (`run`) until SIGINT/SIGTERM.
+pub async fn serve<A, Run>(
+    build: impl Future<Output = anyhow::Result<A>>,
+    run: impl FnOnce(A, tokio_util::sync::CancellationToken) -> Run,
+) -> anyhow::Result<()>
+where
+    Run: Future<Output = anyhow::Result<()>>,
+{
+    let app = build.await?;
+    run(app, crate::shutdown_on_signal()).await
+}
+
+/// `migrate`: connects to the database (`connect` applies the migrations) and says so.
+pub async fn migrate<Db>(connect: impl Future<Output = anyhow::Result<Db>>) -> anyhow::Result<()> {
+    connect.await?;
+    say(format_args!("migrations applied"))
+}

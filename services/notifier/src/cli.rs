@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use clap::{Subcommand, ValueEnum};
-use penny_runtime::cli::say;
+use penny_runtime::cli::{self, say};
 
 use crate::app::{self, App};
 use crate::channels::Transports;
@@ -61,15 +61,8 @@ pub enum Verdict {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let app = App::build(config).await?;
-            app.run_until_stopped(penny_runtime::shutdown_on_signal())
-                .await
-        }
-        Command::Migrate => {
-            app::connect_db(&config).await?;
-            say(format_args!("migrations applied"))
-        }
+        Command::Serve => cli::serve(App::build(config), App::run_until_stopped).await,
+        Command::Migrate => cli::migrate(app::connect_db(&config)).await,
         Command::Alerts { action } => alerts(config, action).await,
     }
 }

@@ -1,7 +1,7 @@
 //! The command line: `serve` (the default), `migrate` and `reset-fence`. Dead letters of every
 //! consumer are `pennyctl dlq`'s.
 
-use penny_runtime::cli::say;
+use penny_runtime::cli::{self, say};
 
 use crate::app::{self, App};
 use crate::config::Config;
@@ -25,15 +25,8 @@ penny_runtime::service_cli! {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let app = App::build(config).await?;
-            app.run_until_stopped(penny_runtime::shutdown_on_signal())
-                .await
-        }
-        Command::Migrate => {
-            app::connect_db(&config).await?;
-            say(format_args!("migrations applied"))
-        }
+        Command::Serve => cli::serve(App::build(config), App::run_until_stopped).await,
+        Command::Migrate => cli::migrate(app::connect_db(&config)).await,
         Command::ResetFence => {
             let db = app::connect_db(&config).await?;
             let was = store::feed::reset_fence(&db, config.mode).await?;

@@ -24,7 +24,7 @@ use sea_orm::DatabaseConnection;
 pub use migrations::Migrator;
 
 /// This service's database: connected and migrated by `penny-store`, named in its errors.
-const DB: ServiceDb<Migrator> = ServiceDb::new("notifier");
+pub const DB: ServiceDb<Migrator> = ServiceDb::new("notifier");
 
 /// Connects to `url` (creating the SQLite file and its directory if needed).
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {

@@ -28,7 +28,7 @@ pub use migrations::Migrator;
 pub use penny_store::now;
 
 /// This service's database: connected and migrated by `penny-store`, named in its errors.
-const DB: ServiceDb<Migrator> = ServiceDb::new("transfer-events");
+pub const DB: ServiceDb<Migrator> = ServiceDb::new("transfer-events");
 
 /// Connects to `url` (creating the SQLite file and its directory if needed).
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {

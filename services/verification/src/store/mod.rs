@@ -21,7 +21,7 @@ pub use penny_store::now;
 pub use secrets::{Numbers, SealedNumbers, Secrets};
 
 /// This service's database: connected and migrated by `penny-store`, named in its errors.
-const DB: ServiceDb<Migrator> = ServiceDb::new("verification");
+pub const DB: ServiceDb<Migrator> = ServiceDb::new("verification");
 
 /// Connects to `url` (creating the SQLite file and its directory if needed).
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
