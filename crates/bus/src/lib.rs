@@ -5,30 +5,35 @@
 //!   owner; services only create what is missing and check what they need.
 //! - [`streams`]: `PLAID_WEBHOOKS`, `PENNY_EVENTS`, `DEAD_LETTERS` and their configurations.
 //! - [`subjects`] and [`headers`]: subject names (webhooks, domain events, dead letters) and
-//!   header names, used by publishers and consumers alike.
+//!   header names, used by publishers and consumers alike; [`AccountEvent`], the account
+//!   events' names.
 //! - [`publish_durable`]: publish, await the PubAck, classify failures ([`PublishError`]).
 //! - [`consumer`]: durable pull consumers and the loop + step framework ([`run_consumer`],
 //!   [`Handler`], [`Outcome`], [`RetryPolicy`]); [`consumer_args!`] gives a service its
 //!   `PENNY_<SERVICE>_CONSUMER_*` settings ([`ConsumerSettings`]), and [`Lane`] ensures one at
 //!   build time and runs it.
 //! - [`dead_letters`]: park, list and redrive ([`DeadLetters`]).
+//! - [`readiness`]: the NATS checks of a service's readiness ([`readiness::lane_checks`]).
 //! - [`trace`]: W3C trace context in NATS headers.
 //! - [`kv`]: key-value coordination shared by replicas: the rate limiter and the lease
 //!   ([`kv::RateLimiter`], [`kv::LeaseBucket`]).
 
 #![warn(missing_docs)]
 
+mod account_event;
 pub mod connect;
 pub mod consumer;
 pub mod dead_letters;
 pub mod headers;
 pub mod kv;
 pub mod publish;
+pub mod readiness;
 pub mod streams;
 pub mod subjects;
 pub mod topology;
 pub mod trace;
 
+pub use account_event::AccountEvent;
 pub use connect::{ConnectError, ConnectSettings, connect, connect_with};
 pub use consumer::{
     ConsumerHealth, ConsumerMetrics, ConsumerSettings, ConsumerSetupError, ConsumerSpec, Delivery,

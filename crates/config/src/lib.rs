@@ -5,6 +5,9 @@
 //!
 //! Precedence is clap's: command-line flag, then environment variable, then the local default.
 //! Durations are written the `humantime` way: `"500ms"`, `"5s"`, `"24h"`.
+//!
+//! [`service_config!`] declares a service's whole `Config` with the settings every service
+//! shares under its own `PENNY_<SERVICE>_*` prefix.
 
 #![warn(missing_docs)]
 
@@ -12,6 +15,7 @@ mod defaults;
 mod nats;
 mod plaid;
 mod secret;
+mod service;
 mod telemetry;
 
 pub use defaults::defaults;

@@ -9,7 +9,9 @@
 //! | [`admin`] | the admin HTTP server: `/healthz`, `/readyz`, `/metrics` (OpenMetrics) |
 //! | [`grpc`] | [`GrpcServer`]: `TCP_NODELAY`, health that follows readiness, reflection, the trace layer |
 //! | [`auth`] | bearer tokens with scopes, one format and one interceptor for every API |
+//! | [`Servers`] | the gRPC and admin servers and the readiness loop every service runs, bound in `build`, spawned in `run` |
 //! | [`HttpListener`] | an HTTP listener bound in `build`, served until the token is cancelled (the admin server and a service's own endpoints) |
+//! | [`cli`] | a service binary's command line: [`service_cli!`] (`serve`, `migrate`, its own commands) and [`cli::say`] |
 //! | [`crash`] | test-only fault injection: [`crash_points!`] and [`crash::maybe_crash`] |
 //!
 //! A service's wiring, in outline:
@@ -27,10 +29,12 @@
 
 pub mod admin;
 pub mod auth;
+pub mod cli;
 pub mod crash;
 pub mod grpc;
 pub mod http;
 pub mod readiness;
+mod servers;
 pub mod signal;
 mod supervisor;
 
@@ -39,5 +43,6 @@ pub use auth::{ApiTokens, Authenticator, Caller, Scope, require};
 pub use grpc::GrpcServer;
 pub use http::HttpListener;
 pub use readiness::{Readiness, ReadinessBuilder};
+pub use servers::Servers;
 pub use signal::{cancel_on_signal, install_crypto_provider, shutdown_on_signal};
 pub use supervisor::{Supervisor, TaskOutput};

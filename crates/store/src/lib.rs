@@ -8,6 +8,8 @@
 //! - [`inbox`]: what a consumer already processed ([`inbox::seen`], [`inbox::record`] in the
 //!   caller's transaction, [`inbox::prune`]; [`inbox::Migration`]).
 //! - [`readiness`]: a database check for a service's readiness.
+//! - [`ServiceDb`]: a service's database connected and migrated, named in its errors; [`now`]
+//!   at the stored precision.
 
 #![warn(missing_docs)]
 
@@ -16,7 +18,9 @@ pub mod db;
 pub mod inbox;
 pub mod outbox;
 pub mod readiness;
+mod service_db;
 
 pub use crypto::{CryptoError, Keyring, Sealed, SecretBytes, SecretString};
 pub use db::{ConnectError, DbSettings, begin_write, connect, connect_with, is_unique_violation};
 pub use outbox::Outbox;
+pub use service_db::{ServiceDb, now};

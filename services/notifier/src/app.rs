@@ -11,8 +11,7 @@ use async_nats::jetstream::{self, consumer::PullConsumer};
 use lettre::message::Mailbox;
 use penny_bus::kv::LeaseBucket;
 use penny_bus::{DeadLetters, EVENTS_FILTER, PENNY_EVENTS, RunOptions};
-use penny_runtime::{AdminServer, ApiTokens, GrpcServer, HttpListener, Readiness, Supervisor};
-use prometheus_client::registry::Registry;
+use penny_runtime::{ApiTokens, GrpcServer, HttpListener, Servers, Supervisor};
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
@@ -41,8 +40,7 @@ const INBOX_PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// The notifier, built and ready to run.
 pub struct App {
     config: Config,
-    grpc: GrpcServer,
-    admin: AdminServer,
+    servers: Servers,
     public: HttpListener,
     db: DatabaseConnection,
     notifier: Notifier,
@@ -51,15 +49,12 @@ pub struct App {
     options: RunOptions,
     leases: LeaseBucket,
     tokens: ApiTokens,
-    readiness: Arc<Readiness>,
-    registry: Registry,
 }
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("App")
-            .field("grpc_addr", &self.grpc.local_addr())
-            .field("admin_addr", &self.admin.local_addr())
+            .field("servers", &self.servers)
             .field("public_addr", &self.public.local_addr())
             .finish_non_exhaustive()
     }
@@ -204,20 +199,20 @@ impl App {
             options.health.clone(),
             &notifier,
         );
-        readiness.refresh(config.readiness_interval).await;
-        let grpc = GrpcServer::bind(config.grpc_listen).await?;
-        let admin = AdminServer::bind(config.admin_listen).await?;
+        let (grpc_listen, admin_listen) = (config.grpc_listen, config.admin_listen);
+        let interval = config.readiness_interval;
+        let servers = Servers::bind(grpc_listen, admin_listen, readiness, registry, interval);
+        let servers = servers.await?;
         let public = HttpListener::bind(config.public_listen, "public server").await?;
         tracing::info!(
-            grpc_addr = %grpc.local_addr(),
-            admin_addr = %admin.local_addr(),
+            grpc_addr = %servers.grpc_addr(),
+            admin_addr = %servers.admin_addr(),
             public_addr = %public.local_addr(),
             "built"
         );
         Ok(App {
             config,
-            grpc,
-            admin,
+            servers,
             public,
             db,
             notifier,
@@ -226,19 +221,17 @@ impl App {
             options,
             leases,
             tokens,
-            readiness,
-            registry,
         })
     }
 
     /// The bound gRPC address.
     pub fn grpc_addr(&self) -> SocketAddr {
-        self.grpc.local_addr()
+        self.servers.grpc_addr()
     }
 
     /// The bound admin address (`/healthz`, `/readyz`, `/metrics`).
     pub fn admin_addr(&self) -> SocketAddr {
-        self.admin.local_addr()
+        self.servers.admin_addr()
     }
 
     /// The bound public address (`/unsubscribe/<token>`).
@@ -264,10 +257,7 @@ impl App {
             handle.clone(),
             self.config.consumer.max_deliveries,
         );
-        let grpc = self
-            .grpc
-            .add_service(NotifierApi::new(self.notifier.clone()).into_service(self.tokens))
-            .reflect(penny_proto::FILE_DESCRIPTOR_SET);
+        let api = NotifierApi::new(self.notifier.clone()).into_service(self.tokens);
         let scheduling = SchedulerSettings {
             poll: self.config.scheduler.scheduler_poll,
             batch: self.config.scheduler.scheduler_batch,
@@ -275,10 +265,12 @@ impl App {
         };
         let stop = shutdown.clone();
         let mut tasks = Supervisor::new(shutdown.clone(), self.config.shutdown_grace);
-        tasks.spawn(
-            "grpc",
-            grpc.serve(Arc::clone(&self.readiness), stop.clone()),
-        );
+        let api = |grpc: GrpcServer| {
+            grpc.add_service(api)
+                .reflect(penny_proto::FILE_DESCRIPTOR_SET)
+        };
+        let interval = self.config.readiness_interval;
+        self.servers.spawn(&mut tasks, api, interval, stop.clone());
         tasks.spawn(
             "consumer",
             penny_bus::run_consumer(
@@ -317,18 +309,6 @@ impl App {
                 INBOX_PRUNE_EVERY,
                 stop.clone(),
             ),
-        );
-        tasks.spawn(
-            "admin",
-            self.admin.serve(
-                Arc::clone(&self.readiness),
-                Arc::new(self.registry),
-                stop.clone(),
-            ),
-        );
-        tasks.spawn(
-            "readiness",
-            self.readiness.run(self.config.readiness_interval, stop),
         );
         let result = tasks.run().await;
         tracing::info!("notifier stopped");

@@ -2,10 +2,10 @@
 //! <sent|failed|resend>` for alerts whose outcome is unknown. Dead letters of every consumer are
 //! `pennyctl dlq`'s.
 
-use std::io::Write as _;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Subcommand, ValueEnum};
+use penny_runtime::cli::{self, say};
 
 use crate::app::{self, App};
 use crate::channels::Transports;
@@ -14,37 +14,21 @@ use crate::config::Config;
 use crate::domain::Resolution;
 use crate::metrics::Metrics;
 
-/// `penny-notifier`.
-#[derive(Parser, Debug)]
-#[command(
-    name = "penny-notifier",
-    version,
+penny_runtime::service_cli! {
+    name = "penny-notifier";
     about = "penny's notifier: domain events to alerts over email, SMS and signed push, once, \
-             at the right time."
-)]
-pub struct Cli {
-    /// Settings (flags or PENNY_* environment variables).
-    #[command(flatten)]
-    pub config: Config,
-
-    /// What to do; `serve` when omitted.
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-/// Subcommands.
-#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
-pub enum Command {
+             at the right time.";
+    config = Config;
     /// Run the service. The default.
     Serve,
-    /// Apply database migrations and exit.
-    Migrate,
-    /// Alerts whose outcome is unknown.
-    Alerts {
-        /// The action.
-        #[command(subcommand)]
-        action: AlertsCommand,
-    },
+    commands {
+        /// Alerts whose outcome is unknown.
+        Alerts {
+            /// The action.
+            #[command(subcommand)]
+            action: AlertsCommand,
+        },
+    }
 }
 
 /// What to do with unknown alerts.
@@ -77,15 +61,8 @@ pub enum Verdict {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let app = App::build(config).await?;
-            app.run_until_stopped(penny_runtime::shutdown_on_signal())
-                .await
-        }
-        Command::Migrate => {
-            app::connect_db(&config).await?;
-            say(format_args!("migrations applied"))
-        }
+        Command::Serve => cli::serve(App::build(config), App::run_until_stopped).await,
+        Command::Migrate => cli::migrate(app::connect_db(&config)).await,
         Command::Alerts { action } => alerts(config, action).await,
     }
 }
@@ -128,16 +105,10 @@ async fn alerts(config: Config, action: AlertsCommand) -> anyhow::Result<()> {
     }
 }
 
-/// Writes one line to stdout (operator output, not a log line).
-fn say(line: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}")?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser as _;
 
     #[test]
     fn serve_is_the_default_and_subcommands_parse() {

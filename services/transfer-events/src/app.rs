@@ -3,7 +3,6 @@
 //! runs the service's tasks under one supervisor until the token is cancelled.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -12,10 +11,9 @@ use penny_bus::kv::LeaseBucket;
 use penny_bus::topology::ALL_STREAMS;
 use penny_bus::{Lane, PENNY_EVENTS, PLAID_WEBHOOKS, Topology};
 use penny_plaid::{PlaidClient, PlaidClientConfig};
-use penny_runtime::{AdminServer, ApiTokens, GrpcServer, Readiness, Supervisor};
+use penny_runtime::{ApiTokens, GrpcServer, Servers, Supervisor};
 use penny_store::Outbox;
 use penny_store::outbox::RelaySettings;
-use prometheus_client::registry::Registry;
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
@@ -33,8 +31,7 @@ const INBOX_PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// The transfer-events service, built and ready to run.
 pub struct App {
     config: Config,
-    grpc: GrpcServer,
-    admin: AdminServer,
+    servers: Servers,
     db: DatabaseConnection,
     outbox: Outbox,
     js: jetstream::Context,
@@ -42,16 +39,13 @@ pub struct App {
     pokes: Lane,
     accounts: Lane,
     tokens: ApiTokens,
-    readiness: Arc<Readiness>,
-    registry: Registry,
     metrics: Metrics,
 }
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("App")
-            .field("grpc_addr", &self.grpc.local_addr())
-            .field("admin_addr", &self.admin.local_addr())
+            .field("servers", &self.servers)
             .field("feed", &self.syncer.feed())
             .finish_non_exhaustive()
     }
@@ -60,27 +54,14 @@ impl std::fmt::Debug for App {
 /// Connects to NATS; creates the streams this service needs when they are missing and that is
 /// allowed (never changing an existing stream).
 pub async fn connect_nats(config: &Config) -> anyhow::Result<jetstream::Context> {
-    let create = missing_streams(config);
-    penny_bus::connect_jetstream(
-        &config.nats.nats_url,
-        "penny-transfer-events",
-        create.as_ref(),
-        &ALL_STREAMS,
-    )
-    .await
-}
-
-/// The settings this service creates missing streams with, when it may.
-fn missing_streams(config: &Config) -> Option<Topology> {
-    config
-        .create_missing_streams
-        .then(|| Topology::with_replicas(usize::from(config.stream_replicas)))
+    let (url, create) = (&config.nats.nats_url, config.missing_stream_replicas());
+    let create = create.map(Topology::with_replicas);
+    penny_bus::connect_jetstream(url, "penny-transfer-events", create.as_ref(), &ALL_STREAMS).await
 }
 
 /// Connects to the database, applies migrations and creates the feed's row.
 pub async fn connect_db(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    let db = store::connect(config.database_url.expose()).await?;
-    store::migrate(&db).await?;
+    let db = store::DB.open(config.database_url.expose()).await?;
     store::feed::ensure(&db, config.mode).await?;
     Ok(db)
 }
@@ -147,7 +128,9 @@ impl App {
             settings,
             metrics.sync.clone(),
         );
-        let topology = missing_streams(&config);
+        let topology = config
+            .missing_stream_replicas()
+            .map(Topology::with_replicas);
         let readiness = crate::readiness::checks(
             &js,
             topology,
@@ -157,19 +140,24 @@ impl App {
             &[&pokes, &accounts],
             metrics.clone(),
         );
-        readiness.refresh(config.readiness_interval).await;
-        let grpc = GrpcServer::bind(config.grpc_listen).await?;
-        let admin = AdminServer::bind(config.admin_listen).await?;
+        let (grpc_listen, admin_listen) = (config.grpc_listen, config.admin_listen);
+        let servers = Servers::bind(
+            grpc_listen,
+            admin_listen,
+            readiness,
+            registry,
+            config.readiness_interval,
+        )
+        .await?;
         tracing::info!(
-            grpc_addr = %grpc.local_addr(),
-            admin_addr = %admin.local_addr(),
+            grpc_addr = %servers.grpc_addr(),
+            admin_addr = %servers.admin_addr(),
             mode = %config.mode,
             "built"
         );
         Ok(App {
             config,
-            grpc,
-            admin,
+            servers,
             db,
             outbox,
             js,
@@ -177,20 +165,18 @@ impl App {
             pokes,
             accounts,
             tokens,
-            readiness,
-            registry,
             metrics,
         })
     }
 
     /// The bound gRPC address (the real port when configured with port 0).
     pub fn grpc_addr(&self) -> SocketAddr {
-        self.grpc.local_addr()
+        self.servers.grpc_addr()
     }
 
     /// The bound admin address (`/healthz`, `/readyz`, `/metrics`).
     pub fn admin_addr(&self) -> SocketAddr {
-        self.admin.local_addr()
+        self.servers.admin_addr()
     }
 
     /// The sync of this replica (for tests that request syncs directly).
@@ -204,8 +190,7 @@ impl App {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let App {
             config,
-            grpc,
-            admin,
+            servers,
             db,
             outbox,
             js,
@@ -213,14 +198,9 @@ impl App {
             pokes,
             accounts,
             tokens,
-            readiness,
-            registry,
             metrics,
         } = self;
         let api = TransferEventsApi::new(db.clone(), syncer.clone());
-        let grpc = grpc
-            .add_service(api.into_service(tokens))
-            .reflect(penny_proto::FILE_DESCRIPTOR_SET);
         let relay = outbox.relay(js.clone()).with_settings(RelaySettings {
             poll_interval: config.outbox_poll,
             ..RelaySettings::default()
@@ -229,7 +209,12 @@ impl App {
         let stop = shutdown.clone();
 
         let mut tasks = Supervisor::new(shutdown.clone(), config.shutdown_grace);
-        tasks.spawn("grpc", grpc.serve(Arc::clone(&readiness), stop.clone()));
+        let interval = config.readiness_interval;
+        let api = |grpc: GrpcServer| {
+            grpc.add_service(api.into_service(tokens))
+                .reflect(penny_proto::FILE_DESCRIPTOR_SET)
+        };
+        servers.spawn(&mut tasks, api, interval, stop.clone());
         tasks.spawn(
             "poke consumer",
             pokes.run(poke_handler, js.clone(), stop.clone()),
@@ -258,11 +243,6 @@ impl App {
                 stop.clone(),
             ),
         );
-        tasks.spawn(
-            "admin",
-            admin.serve(Arc::clone(&readiness), Arc::new(registry), stop.clone()),
-        );
-        tasks.spawn("readiness", readiness.run(config.readiness_interval, stop));
         let result = tasks.run().await;
         tracing::info!("transfer-events service stopped");
         result

@@ -82,12 +82,9 @@ pub fn message(state: DepositState, event: &pb::DepositEvent) -> OutboxMessage {
     )
 }
 
-/// A protobuf timestamp.
+/// A protobuf timestamp (prost's conversion from the system time).
 pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
+    std::time::SystemTime::from(at).into()
 }
 
 #[cfg(test)]

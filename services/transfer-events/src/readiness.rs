@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_nats::jetstream;
 use futures::future::BoxFuture;
 use penny_bus::topology::ALL_STREAMS;
-use penny_bus::{ConsumerMetrics, Lane, Topology};
+use penny_bus::{Lane, Topology};
 use penny_runtime::Readiness;
 use penny_store::Outbox;
 use sea_orm::DatabaseConnection;
@@ -29,23 +29,6 @@ pub fn checks(
     lanes: &[&Lane],
     metrics: Metrics,
 ) -> Arc<Readiness> {
-    let streams = penny_bus::streams_probe(js.clone(), topology, &ALL_STREAMS);
-    let consumers = {
-        let js = js.clone();
-        let lanes: Vec<(&'static str, String, ConsumerMetrics)> = lanes
-            .iter()
-            .map(|l| (l.stream, l.name.clone(), l.metrics.clone()))
-            .collect();
-        move || -> Check {
-            let (js, lanes) = (js.clone(), lanes.clone());
-            Box::pin(async move {
-                for (stream, name, metrics) in &lanes {
-                    metrics.sample(&js, stream, name).await?;
-                }
-                Ok(())
-            })
-        }
-    };
     let database = {
         let (db, outbox) = (db.clone(), outbox.clone());
         move || -> Check {
@@ -60,18 +43,7 @@ pub fn checks(
             })
         }
     };
-    let pulls: Vec<_> = lanes.iter().map(|l| l.pulls_check()).collect();
-    Readiness::builder()
-        .live(
-            "nats",
-            Arc::new(penny_bus::connect::connected_check(js.client())),
-        )
-        .live(
-            "consumer pulls",
-            Arc::new(move || pulls.iter().try_for_each(|check| check())),
-        )
-        .probe("streams", Arc::new(streams))
-        .probe("consumers", Arc::new(consumers))
+    penny_bus::readiness::lane_checks(js, topology, &ALL_STREAMS, lanes.iter().copied())
         .probe("database", Arc::new(database))
         .build()
 }

@@ -3,7 +3,6 @@
 //! the service's tasks under one supervisor until the token is cancelled.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -12,10 +11,9 @@ use penny_bus::kv::{Limits, RateLimiter};
 use penny_bus::topology::ALL_STREAMS;
 use penny_bus::{Lane, PENNY_EVENTS, PLAID_WEBHOOKS, Topology};
 use penny_plaid::{PlaidClient, PlaidClientConfig};
-use penny_runtime::{AdminServer, ApiTokens, GrpcServer, Readiness, Supervisor};
+use penny_runtime::{ApiTokens, GrpcServer, Servers, Supervisor};
 use penny_store::Outbox;
 use penny_store::outbox::RelaySettings;
-use prometheus_client::registry::Registry;
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
@@ -41,24 +39,20 @@ const DB_GAUGES_EVERY: Duration = Duration::from_secs(15);
 /// The verification service, built and ready to run.
 pub struct App {
     config: Config,
-    grpc: GrpcServer,
-    admin: AdminServer,
+    servers: Servers,
     db: DatabaseConnection,
     verifier: Verifier,
     outbox: Outbox,
     js: jetstream::Context,
     lanes: Vec<Lane>,
     tokens: ApiTokens,
-    readiness: Arc<Readiness>,
-    registry: Registry,
     metrics: Metrics,
 }
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("App")
-            .field("grpc_addr", &self.grpc.local_addr())
-            .field("admin_addr", &self.admin.local_addr())
+            .field("servers", &self.servers)
             .finish_non_exhaustive()
     }
 }
@@ -66,29 +60,14 @@ impl std::fmt::Debug for App {
 /// Connects to NATS; creates the streams this service needs when they are missing and that is
 /// allowed (never changing an existing stream).
 pub async fn connect_nats(config: &Config) -> anyhow::Result<jetstream::Context> {
-    let client = penny_bus::connect(&config.nats.nats_url, "penny-verification").await?;
-    let js = jetstream::new(client);
-    if let Some(topology) = missing_streams(config) {
-        topology
-            .create_missing(&js, &ALL_STREAMS)
-            .await
-            .context("creating missing streams")?;
-    }
-    Ok(js)
-}
-
-/// The settings this service creates missing streams with, when it may.
-fn missing_streams(config: &Config) -> Option<Topology> {
-    config
-        .create_missing_streams
-        .then(|| Topology::with_replicas(usize::from(config.stream_replicas)))
+    let (url, create) = (&config.nats.nats_url, config.missing_stream_replicas());
+    let create = create.map(Topology::with_replicas);
+    penny_bus::connect_jetstream(url, "penny-verification", create.as_ref(), &ALL_STREAMS).await
 }
 
 /// Connects to the database and applies migrations.
 pub async fn connect_db(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    let db = store::connect(config.database_url.expose()).await?;
-    store::migrate(&db).await?;
-    Ok(db)
+    store::DB.open(config.database_url.expose()).await
 }
 
 impl App {
@@ -155,36 +134,35 @@ impl App {
             outbox.clone(),
             settings,
         );
-        let topology = missing_streams(&config);
+        let topology = config
+            .missing_stream_replicas()
+            .map(Topology::with_replicas);
         let readiness = crate::readiness::checks(&js, topology, &db, &lanes);
-        readiness.refresh(config.readiness_interval).await;
-        let grpc = GrpcServer::bind(config.grpc_listen).await?;
-        let admin = AdminServer::bind(config.admin_listen).await?;
-        tracing::info!(grpc_addr = %grpc.local_addr(), admin_addr = %admin.local_addr(), "built");
+        let interval = config.readiness_interval;
+        let (grpc_addr, admin_addr) = (config.grpc_listen, config.admin_listen);
+        let servers = Servers::bind(grpc_addr, admin_addr, readiness, registry, interval).await?;
+        tracing::info!(grpc_addr = %servers.grpc_addr(), admin_addr = %servers.admin_addr(), "built");
         Ok(App {
             config,
-            grpc,
-            admin,
+            servers,
             db,
             verifier,
             outbox,
             js,
             lanes,
             tokens,
-            readiness,
-            registry,
             metrics,
         })
     }
 
     /// The bound gRPC address (the real port when configured with port 0).
     pub fn grpc_addr(&self) -> SocketAddr {
-        self.grpc.local_addr()
+        self.servers.grpc_addr()
     }
 
     /// The bound admin address (`/healthz`, `/readyz`, `/metrics`).
     pub fn admin_addr(&self) -> SocketAddr {
-        self.admin.local_addr()
+        self.servers.admin_addr()
     }
 
     /// The application core (for tests and operator commands).
@@ -203,24 +181,18 @@ impl App {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let App {
             config,
-            grpc,
-            admin,
+            servers,
             db,
             verifier,
             outbox,
             js,
             lanes,
             tokens,
-            readiness,
-            registry,
             metrics,
         } = self;
         let feed = WatchFeed::default();
         let funnel = LinkFunnel::new(db.clone(), metrics.link.clone());
         let api = VerificationApi::new(verifier.clone(), funnel, feed.clone(), shutdown.clone());
-        let grpc = grpc
-            .add_service(api.into_service(tokens))
-            .reflect(penny_proto::FILE_DESCRIPTOR_SET);
         let relay = outbox.relay(js.clone()).with_settings(RelaySettings {
             poll_interval: config.outbox_poll,
             ..RelaySettings::default()
@@ -228,7 +200,11 @@ impl App {
         let (stop, interval) = (shutdown.clone(), config.readiness_interval);
 
         let mut tasks = Supervisor::new(shutdown.clone(), config.shutdown_grace);
-        tasks.spawn("grpc", grpc.serve(Arc::clone(&readiness), stop.clone()));
+        let api = |grpc: GrpcServer| {
+            grpc.add_service(api.into_service(tokens))
+                .reflect(penny_proto::FILE_DESCRIPTOR_SET)
+        };
+        servers.spawn(&mut tasks, api, interval, stop.clone());
         for (task, lane) in LANE_TASKS.into_iter().zip(lanes) {
             let handler = WebhookHandler::new(verifier.clone());
             tasks.spawn(task, lane.run(handler, js.clone(), stop.clone()));
@@ -252,12 +228,6 @@ impl App {
                 stop.clone(),
             ),
         );
-        let registry = Arc::new(registry);
-        tasks.spawn(
-            "admin",
-            admin.serve(Arc::clone(&readiness), registry, stop.clone()),
-        );
-        tasks.spawn("readiness", readiness.run(interval, stop));
         let result = tasks.run().await;
         tracing::info!("verification service stopped");
         result

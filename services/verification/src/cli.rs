@@ -1,53 +1,32 @@
 //! The command line: `serve` (the default), `migrate` and `rotate-keys`. Dead letters of every
 //! consumer are `pennyctl dlq`'s.
 
-use std::io::Write as _;
-
-use clap::{Parser, Subcommand};
+use penny_runtime::cli::{self, say};
 
 use crate::app::{self, App};
 use crate::config::Config;
 use crate::store::{self, Secrets};
 
-/// `penny-verification`.
-#[derive(Parser, Debug)]
-#[command(
-    name = "penny-verification",
-    version,
+penny_runtime::service_cli! {
+    name = "penny-verification";
     about = "penny's verification service: Plaid Link and token exchange, AUTH/ITEM webhooks, \
-             verified account numbers over gRPC."
-)]
-pub struct Cli {
-    /// Settings (flags or PENNY_* environment variables).
-    #[command(flatten)]
-    pub config: Config,
-
-    /// What to do; `serve` when omitted.
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-/// Subcommands.
-#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
-pub enum Command {
+             verified account numbers over gRPC.";
+    config = Config;
     /// Run the service (gRPC, webhook consumer, outbox relay). The default.
     Serve,
-    /// Apply database migrations and exit.
-    Migrate,
-    /// Re-encrypt every access token and account number under the active key (the first of
-    /// PENNY_VERIFICATION_ENCRYPTION_KEYS), so older keys can be removed.
-    RotateKeys,
+    commands {
+        /// Re-encrypt every access token and account number under the active key (the first of
+        /// PENNY_VERIFICATION_ENCRYPTION_KEYS), so older keys can be removed.
+        RotateKeys,
+    }
 }
 
 /// Runs the command; `serve` until SIGINT/SIGTERM.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config).await,
-        Command::Migrate => {
-            app::connect_db(&config).await?;
-            say(format_args!("migrations applied"))
-        }
+        Command::Serve => cli::serve(App::build(config), App::run_until_stopped).await,
+        Command::Migrate => cli::migrate(app::connect_db(&config)).await,
         Command::RotateKeys => {
             let secrets = Secrets::new(config.keyring()?);
             let db = app::connect_db(&config).await?;
@@ -63,22 +42,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
-    let app = App::build(config).await?;
-    app.run_until_stopped(penny_runtime::shutdown_on_signal())
-        .await
-}
-
-/// Writes one line to stdout (operator output, not a log line).
-fn say(line: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}")?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser as _;
 
     #[test]
     fn serve_is_the_default_and_subcommands_parse() {

@@ -7,7 +7,7 @@ use penny_config::Secret;
 use penny_proto::v1::notifier_service_client::NotifierServiceClient;
 use penny_proto::v1::transfer_events_service_client::TransferEventsServiceClient;
 use penny_proto::v1::verification_service_client::VerificationServiceClient;
-use tonic::metadata::{Ascii, MetadataValue};
+use penny_runtime::auth::Bearer;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
@@ -49,24 +49,6 @@ pub struct ServiceArgs {
     pub notifier_token: Option<Secret<String>>,
 }
 
-/// Adds `authorization: Bearer …` (marked sensitive, so it is never printed) to every call.
-#[derive(Clone, Debug)]
-pub struct Bearer(Option<MetadataValue<Ascii>>);
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        if let Some(value) = &self.0 {
-            request
-                .metadata_mut()
-                .insert("authorization", value.clone());
-        }
-        Ok(request)
-    }
-}
-
 /// A channel to `url` with `token`.
 async fn connect(url: &str, token: Option<&Secret<String>>) -> anyhow::Result<(Channel, Bearer)> {
     let channel = Endpoint::from_shared(url.to_owned())
@@ -75,17 +57,9 @@ async fn connect(url: &str, token: Option<&Secret<String>>) -> anyhow::Result<(C
         .connect()
         .await
         .with_context(|| format!("connecting to {url}"))?;
-    let value = match token {
-        Some(token) => {
-            let mut value: MetadataValue<Ascii> = format!("Bearer {}", token.expose())
-                .parse()
-                .context("the API token is not a valid header value")?;
-            value.set_sensitive(true);
-            Some(value)
-        }
-        None => None,
-    };
-    Ok((channel, Bearer(value)))
+    let bearer = Bearer::optional(token.map(|token| token.expose().as_str()))
+        .context("the API token is not a valid header value")?;
+    Ok((channel, bearer))
 }
 
 /// The verification service's client.

@@ -8,8 +8,10 @@
 //! kept only as SHA-256 digests, and are compared in constant time (digests of both sides, so
 //! lengths leak nothing either, and every configured token is compared on each call). The
 //! interceptor turns a missing or unknown token into `UNAUTHENTICATED`; each RPC then asks for
-//! its scope with [`require`], which answers `PERMISSION_DENIED`.
+//! its scope with [`require`], which answers `PERMISSION_DENIED`. Clients send their token with
+//! [`Bearer`].
 
+mod bearer;
 mod tokens;
 
 use std::collections::BTreeSet;
@@ -18,7 +20,12 @@ use std::sync::Arc;
 
 use tonic::{Request, Status};
 
+pub use bearer::Bearer;
 pub use tokens::{ApiToken, ApiTokens, TokensError};
+
+/// The INSECURE development API token (every scope a service knows): each service accepts it
+/// outside production when no token is configured ([`ApiTokens::configured_or_dev`]).
+pub const INSECURE_DEV_API_TOKEN: &str = "penny-insecure-dev-token";
 
 /// What a caller may do. One list for every service; each service accepts the ones it uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -23,8 +23,8 @@ impl Config {
     /// The settings to create missing streams with, when this service may
     /// (`PENNY_NOTIFIER_CREATE_MISSING_STREAMS`); it never changes an existing stream.
     pub fn stream_creation(&self) -> Option<penny_bus::Topology> {
-        self.create_missing_streams
-            .then(|| penny_bus::Topology::with_replicas(usize::from(self.stream_replicas)))
+        self.missing_stream_replicas()
+            .map(penny_bus::Topology::with_replicas)
     }
 
     /// Whether the INSECURE development secrets may be used.

@@ -14,10 +14,8 @@ mod checks;
 mod sections;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
-use clap::Args;
-use penny_config::{NatsArgs, Secret, TelemetryArgs, parse_duration};
+use penny_config::{NatsArgs, Secret, TelemetryArgs};
 use penny_runtime::auth::{Scope, TokensError};
 
 pub use channels::{
@@ -46,141 +44,117 @@ pub const INSECURE_DEV_KEYRING: &str = "insecure-dev:cGVubnkgbm90aWZpZXIgSU5TRUN
 /// INSECURE development link key (32 public bytes, base64).
 pub const INSECURE_DEV_LINK_KEY: &str = "cGVubnkgbm90aWZpZXIgSU5TRUNVUkUgbGluayBrZXk=";
 /// INSECURE development API token (all scopes).
-pub const INSECURE_DEV_API_TOKEN: &str = "penny-insecure-dev-token";
+pub use penny_runtime::auth::INSECURE_DEV_API_TOKEN;
 
-/// Everything `penny-notifier` can be told.
-#[derive(Args, Debug, Clone)]
-pub struct Config {
+penny_config::service_config! {
+    /// Everything `penny-notifier` can be told.
+    pub struct Config;
+    env_prefix = "PENNY_NOTIFIER";
     /// Address of the gRPC API (`penny.v1.NotifierService`, health, reflection).
-    #[arg(long, env = "PENNY_NOTIFIER_GRPC_LISTEN", default_value = DEFAULT_GRPC_LISTEN)]
-    pub grpc_listen: SocketAddr,
-
+    grpc_listen = DEFAULT_GRPC_LISTEN;
     /// Address of the admin HTTP server: `/healthz`, `/readyz`, `/metrics`.
-    #[arg(long, env = "PENNY_NOTIFIER_ADMIN_LISTEN", default_value = DEFAULT_ADMIN_LISTEN)]
-    pub admin_listen: SocketAddr,
-
-    /// Address of the public HTTP server: `POST /unsubscribe/<token>` (RFC 8058 one-click).
-    #[arg(long, env = "PENNY_NOTIFIER_PUBLIC_LISTEN", default_value = DEFAULT_PUBLIC_LISTEN)]
-    pub public_listen: SocketAddr,
-
-    /// The public server's URL as people's mail clients reach it (https in production):
-    /// unsubscribe links start with it.
-    #[arg(
-        long,
-        env = "PENNY_NOTIFIER_PUBLIC_URL",
-        default_value = "http://127.0.0.1:8093"
-    )]
-    pub public_url: String,
-
+    admin_listen = DEFAULT_ADMIN_LISTEN;
     /// Database URL: `sqlite://<file>?mode=rwc` or `postgres://...` (redacted in `Debug`).
-    #[arg(long, env = "PENNY_NOTIFIER_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
-    pub database_url: Secret<String>,
-
-    /// NATS connection.
-    #[command(flatten)]
-    pub nats: NatsArgs,
-
+    database_url = DEFAULT_DATABASE_URL;
     /// Replicas of the streams this service creates when missing and of its lease bucket.
-    #[arg(long, env = "PENNY_NOTIFIER_STREAM_REPLICAS", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
-    pub stream_replicas: u8,
-
+    stream_replicas;
     /// Create the streams this service needs when they are missing (never changing one); off
     /// in a cluster, where the stream owner creates them.
-    #[arg(long, env = "PENNY_NOTIFIER_CREATE_MISSING_STREAMS", default_value_t = true, action = clap::ArgAction::Set)]
-    pub create_missing_streams: bool,
-
-    /// The deployment's environment (the variable every penny service reads): `production`
-    /// turns off every development default and refuses http push URLs.
-    #[arg(
-        long = "environment",
-        env = "PENNY_PLAID_ENVIRONMENT",
-        default_value = "sandbox"
-    )]
-    pub environment: String,
-
-    /// Logs and traces.
-    #[command(flatten)]
-    pub telemetry: TelemetryArgs,
-
+    create_missing_streams;
     /// API bearer tokens: `name:token:scope1+scope2,...` with scopes `status` (read) and
     /// `contacts` (write). Required in production.
-    #[arg(long, env = "PENNY_NOTIFIER_API_TOKENS", hide_env_values = true)]
-    pub api_tokens: Option<Secret<String>>,
+    api_tokens;
+    own {
+        /// Address of the public HTTP server: `POST /unsubscribe/<token>` (RFC 8058 one-click).
+        #[arg(long, env = "PENNY_NOTIFIER_PUBLIC_LISTEN", default_value = DEFAULT_PUBLIC_LISTEN)]
+        pub public_listen: SocketAddr,
 
-    /// Encryption keyring for contact data: `k2:<base64 32 bytes>,k1:...`, the first active.
-    /// Required in production.
-    #[arg(long, env = "PENNY_NOTIFIER_ENCRYPTION_KEYS", hide_env_values = true)]
-    pub encryption_keys: Option<Secret<String>>,
+        /// The public server's URL as people's mail clients reach it (https in production):
+        /// unsubscribe links start with it.
+        #[arg(
+            long,
+            env = "PENNY_NOTIFIER_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8093"
+        )]
+        pub public_url: String,
 
-    /// Key signing unsubscribe links: base64 of at least 32 bytes. Required in production.
-    #[arg(long, env = "PENNY_NOTIFIER_LINK_KEY", hide_env_values = true)]
-    pub link_key: Option<Secret<String>>,
+        /// NATS connection.
+        #[command(flatten)]
+        pub nats: NatsArgs,
 
-    /// Allow the built-in INSECURE development key, link key and token when none is configured
-    /// (implied outside production).
-    #[arg(long, env = "PENNY_NOTIFIER_INSECURE_DEV_KEY")]
-    pub insecure_dev_key: bool,
+        /// The deployment's environment (the variable every penny service reads): `production`
+        /// turns off every development default and refuses http push URLs.
+        #[arg(
+            long = "environment",
+            env = "PENNY_PLAID_ENVIRONMENT",
+            default_value = "sandbox"
+        )]
+        pub environment: String,
 
-    /// The product name alerts speak for.
-    #[arg(long, env = "PENNY_NOTIFIER_PRODUCT_NAME", default_value = "penny")]
-    pub product_name: String,
+        /// Logs and traces.
+        #[command(flatten)]
+        pub telemetry: TelemetryArgs,
 
-    /// Channels this notifier sends on: any of `email,sms,push`.
-    #[arg(
-        long,
-        env = "PENNY_NOTIFIER_CHANNELS",
-        default_value = "email,sms,push"
-    )]
-    pub channels: ChannelList,
+        /// Encryption keyring for contact data: `k2:<base64 32 bytes>,k1:...`, the first active.
+        /// Required in production.
+        #[arg(long, env = "PENNY_NOTIFIER_ENCRYPTION_KEYS", hide_env_values = true)]
+        pub encryption_keys: Option<Secret<String>>,
 
-    /// Email.
-    #[command(flatten)]
-    pub email: EmailArgs,
+        /// Key signing unsubscribe links: base64 of at least 32 bytes. Required in production.
+        #[arg(long, env = "PENNY_NOTIFIER_LINK_KEY", hide_env_values = true)]
+        pub link_key: Option<Secret<String>>,
 
-    /// SMS.
-    #[command(flatten)]
-    pub sms: SmsArgs,
+        /// Allow the built-in INSECURE development key, link key and token when none is
+        /// configured (implied outside production).
+        #[arg(long, env = "PENNY_NOTIFIER_INSECURE_DEV_KEY")]
+        pub insecure_dev_key: bool,
 
-    /// Push.
-    #[command(flatten)]
-    pub push: PushArgs,
+        /// The product name alerts speak for.
+        #[arg(long, env = "PENNY_NOTIFIER_PRODUCT_NAME", default_value = "penny")]
+        pub product_name: String,
 
-    /// The domain-event consumer.
-    #[command(flatten)]
-    pub consumer: ConsumerArgs,
+        /// Channels this notifier sends on: any of `email,sms,push`.
+        #[arg(
+            long,
+            env = "PENNY_NOTIFIER_CHANNELS",
+            default_value = "email,sms,push"
+        )]
+        pub channels: ChannelList,
 
-    /// Sending.
-    #[command(flatten)]
-    pub sending: SendArgs,
+        /// Email.
+        #[command(flatten)]
+        pub email: EmailArgs,
 
-    /// The scheduler.
-    #[command(flatten)]
-    pub scheduler: SchedulerArgs,
+        /// SMS.
+        #[command(flatten)]
+        pub sms: SmsArgs,
 
+        /// Push.
+        #[command(flatten)]
+        pub push: PushArgs,
+
+        /// The domain-event consumer.
+        #[command(flatten)]
+        pub consumer: ConsumerArgs,
+
+        /// Sending.
+        #[command(flatten)]
+        pub sending: SendArgs,
+
+        /// The scheduler.
+        #[command(flatten)]
+        pub scheduler: SchedulerArgs,
+    }
     /// How long processed-event records are kept (longer than PENNY_EVENTS keeps events, 30
     /// days, so a late redelivery is still recognised); also the window in which a repeated
     /// event id is a duplicate.
-    #[arg(long, env = "PENNY_NOTIFIER_INBOX_RETENTION", default_value = "35d", value_parser = parse_duration)]
-    pub inbox_retention: Duration,
-
+    inbox_retention = "35d";
     /// How long shutdown waits for in-flight work.
-    #[arg(long, env = "PENNY_NOTIFIER_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
-    pub shutdown_grace: Duration,
-
+    shutdown_grace = "20s";
     /// How often readiness and the sampled metrics are refreshed.
-    #[arg(long, env = "PENNY_NOTIFIER_READINESS_INTERVAL", default_value = "1s", value_parser = parse_duration)]
-    pub readiness_interval: Duration,
-
+    readiness_interval = "1s";
     /// TEST-ONLY fault injection: abort the process `after-claim` or `after-send`.
-    #[arg(long, env = "PENNY_NOTIFIER_CRASH_AT", hide = true)]
-    pub crash_at: Option<CrashPoint>,
-}
-
-impl Default for Config {
-    /// The local defaults (what `--help` shows), for tests to adjust.
-    fn default() -> Self {
-        penny_config::defaults()
-    }
+    crash_at: CrashPoint;
 }
 
 /// Why the configuration cannot be used. Messages never contain a secret.

@@ -40,74 +40,11 @@ pub fn mask_digits(mask: &str) -> Option<String> {
     Some(digits[start..].iter().collect())
 }
 
-/// Why a micro-deposit came back, as the user can understand it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Reason {
-    /// The account is closed, does not exist, or its number is invalid.
-    AccountClosedOrInvalid,
-    /// The account is frozen or blocked.
-    AccountFrozen,
-    /// The account holder did not authorise the deposit.
-    NotAuthorized,
-    /// The routing number is wrong.
-    RoutingError,
-    /// Not enough money in the account.
-    InsufficientFunds,
-    /// Anything else.
-    Other,
-}
-
-impl Reason {
-    /// The key templates look up their words by.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AccountClosedOrInvalid => "account_closed_or_invalid",
-            Self::AccountFrozen => "account_frozen",
-            Self::NotAuthorized => "not_authorized",
-            Self::RoutingError => "routing_error",
-            Self::InsufficientFunds => "insufficient_funds",
-            Self::Other => "other",
-        }
-    }
-
-    /// Every reason, for template tests.
-    pub const ALL: [Reason; 6] = [
-        Self::AccountClosedOrInvalid,
-        Self::AccountFrozen,
-        Self::NotAuthorized,
-        Self::RoutingError,
-        Self::InsufficientFunds,
-        Self::Other,
-    ];
-
-    /// The reason of a returned deposit: transfer-events' category when it gave one, else
-    /// derived from the ACH return code (the same table), else [`Reason::Other`].
-    pub fn of_return(category: penny_proto::v1::ReturnCategory, ach_return_code: &str) -> Self {
-        use penny_proto::v1::ReturnCategory as C;
-        match category {
-            C::AccountClosedOrInvalid => Self::AccountClosedOrInvalid,
-            C::AccountFrozen => Self::AccountFrozen,
-            C::NotAuthorized => Self::NotAuthorized,
-            C::RoutingError => Self::RoutingError,
-            C::InsufficientFunds => Self::InsufficientFunds,
-            C::Other => Self::Other,
-            C::Unspecified => Self::of_ach_code(ach_return_code),
-        }
-    }
-
-    /// The category of an ACH return code (NACHA's list; unknown codes are `Other`).
-    pub fn of_ach_code(code: &str) -> Self {
-        match code.trim().to_ascii_uppercase().as_str() {
-            "R02" | "R03" | "R04" | "R12" | "R20" => Self::AccountClosedOrInvalid,
-            "R16" => Self::AccountFrozen,
-            "R05" | "R07" | "R10" | "R11" | "R29" | "R51" => Self::NotAuthorized,
-            "R13" | "R28" => Self::RoutingError,
-            "R01" | "R09" => Self::InsufficientFunds,
-            _ => Self::Other,
-        }
-    }
-}
+/// Why a micro-deposit came back, as the user can understand it: the shared ACH return
+/// categories ([`penny_ach`], the table transfer-events classifies with). Templates look their
+/// words up by [`Reason::as_str`]; [`Reason::of_return`] takes transfer-events' category when
+/// it gave one, else the ACH return code's.
+pub use penny_ach::ReturnCategory as Reason;
 
 #[cfg(test)]
 mod tests {

@@ -6,63 +6,21 @@ use penny_proto::v1 as pb;
 
 use super::kind::AlertKind;
 
-/// What happened to an account (`penny.event.account.<what>`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AccountChange {
-    /// Stored at token exchange: who the account belongs to.
-    Linked,
-    /// Verified: numbers available.
-    Verified,
-    /// Not verified within 7 days.
-    VerificationExpired,
-    /// Verification failed.
-    VerificationFailed,
-    /// The Item needs Link update mode.
-    NeedsUpdate,
-    /// The Item left update mode.
-    LoginRepaired,
-    /// Access revoked or Item removed.
-    Revoked,
-    /// The bank changed the numbers.
-    NumbersChanged,
+/// What happened to an account (`penny.event.account.<what>`): the names verification
+/// publishes them under ([`penny_bus::AccountEvent`]).
+pub use penny_bus::AccountEvent as AccountChange;
+
+/// The alert an account change asks for.
+pub trait AccountAlert {
+    /// The alert it asks for, if any.
+    fn alert(self) -> Option<AlertKind>;
 }
 
-impl AccountChange {
-    /// Every change.
-    pub const ALL: [AccountChange; 8] = [
-        Self::Linked,
-        Self::Verified,
-        Self::VerificationExpired,
-        Self::VerificationFailed,
-        Self::NeedsUpdate,
-        Self::LoginRepaired,
-        Self::Revoked,
-        Self::NumbersChanged,
-    ];
-
-    /// The last subject token.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Linked => "linked",
-            Self::Verified => "verified",
-            Self::VerificationExpired => "verification_expired",
-            Self::VerificationFailed => "verification_failed",
-            Self::NeedsUpdate => "needs_update",
-            Self::LoginRepaired => "login_repaired",
-            Self::Revoked => "revoked",
-            Self::NumbersChanged => "numbers_changed",
-        }
-    }
-
-    /// The change named by the last token of an account event's subject.
-    pub fn from_suffix(suffix: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == suffix)
-    }
-
+impl AccountAlert for AccountChange {
     /// The alert it asks for: the user is told when the account is ready, when they must link
     /// again, when the bank needs them, and when the numbers changed; not about what they did
     /// themselves (linking, repairing, revoking).
-    pub fn alert(self) -> Option<AlertKind> {
+    fn alert(self) -> Option<AlertKind> {
         match self {
             Self::Verified => Some(AlertKind::AccountVerified),
             Self::VerificationExpired => Some(AlertKind::VerificationExpired),

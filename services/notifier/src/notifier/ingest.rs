@@ -18,7 +18,7 @@ use penny_store::inbox::{self, InboxEntry, Lookup};
 use super::{INBOX_CONSUMER, Notifier, NotifierError};
 use crate::domain::facts::mask_digits;
 use crate::domain::plan::{Plan, SuppressReason, plan};
-use crate::domain::route::{AccountChange, Flow, deposit_alert};
+use crate::domain::route::{AccountAlert as _, AccountChange, Flow, deposit_alert};
 use crate::domain::schedule::deposit_due;
 use crate::domain::{AlertFacts, AlertKind, Channel, Reason, SendState};
 use crate::store::accounts::{self, AccountFacts};

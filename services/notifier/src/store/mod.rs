@@ -18,29 +18,25 @@ pub mod migrations;
 pub mod preferences;
 pub mod waiting;
 
-use anyhow::Context as _;
+use penny_store::ServiceDb;
 use sea_orm::DatabaseConnection;
-use sea_orm_migration::MigratorTrait;
 
 pub use migrations::Migrator;
 
+/// This service's database: connected and migrated by `penny-store`, named in its errors.
+pub const DB: ServiceDb<Migrator> = ServiceDb::new("notifier");
+
 /// Connects to `url` (creating the SQLite file and its directory if needed).
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
-    penny_store::connect(url)
-        .await
-        .context("connecting to the notifier database")
+    DB.connect(url).await
 }
 
 /// Applies pending migrations.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None)
-        .await
-        .context("migrating the notifier database")
+    DB.migrate(db).await
 }
 
 /// Connects to `url` and applies pending migrations.
 pub async fn open(url: &str) -> anyhow::Result<DatabaseConnection> {
-    let db = connect(url).await?;
-    migrate(&db).await?;
-    Ok(db)
+    DB.open(url).await
 }

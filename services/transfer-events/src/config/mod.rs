@@ -6,12 +6,10 @@
 //! Tests build a [`Config`] directly (`Config::default()` plus field updates) and never touch
 //! the process environment.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::Args;
-use penny_config::{NatsArgs, PlaidArgs, Secret, TelemetryArgs, parse_duration};
-use penny_runtime::auth::{ApiToken, ApiTokens, Scope, TokensError};
+use penny_config::{NatsArgs, PlaidArgs, TelemetryArgs, parse_duration};
+use penny_runtime::auth::{ApiTokens, Scope, TokensError};
 
 mod sections;
 
@@ -31,119 +29,85 @@ pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:50052";
 pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9092";
 /// INSECURE development API token (both scopes), accepted only outside production when no
 /// token is configured.
-pub const INSECURE_DEV_API_TOKEN: &str = "penny-insecure-dev-token";
+pub use penny_runtime::auth::INSECURE_DEV_API_TOKEN;
 
-/// Everything `penny-transfer-events` can be told.
-#[derive(Args, Debug, Clone)]
-pub struct Config {
+penny_config::service_config! {
+    /// Everything `penny-transfer-events` can be told.
+    pub struct Config;
+    env_prefix = "PENNY_TRANSFER_EVENTS";
     /// Address of the gRPC API (`penny.v1.TransferEventsService`, health, reflection). Port 0
     /// picks a free port.
-    #[arg(long, env = "PENNY_TRANSFER_EVENTS_GRPC_LISTEN", default_value = DEFAULT_GRPC_LISTEN)]
-    pub grpc_listen: SocketAddr,
-
+    grpc_listen = DEFAULT_GRPC_LISTEN;
     /// Address of the admin HTTP server: `/healthz`, `/readyz` (NATS, streams, consumers and
     /// database reachable), `/metrics` (OpenMetrics). Port 0 picks a free port.
-    #[arg(long, env = "PENNY_TRANSFER_EVENTS_ADMIN_LISTEN", default_value = DEFAULT_ADMIN_LISTEN)]
-    pub admin_listen: SocketAddr,
-
+    admin_listen = DEFAULT_ADMIN_LISTEN;
     /// Database URL: `sqlite://<file>?mode=rwc` (created on first start) or `postgres://...`
     /// (redacted in `Debug`: it may carry a password).
-    #[arg(long, env = "PENNY_TRANSFER_EVENTS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
-    pub database_url: Secret<String>,
-
-    /// Which Plaid feed to sync: `bank_transfer` (Auth: BANK_TRANSFERS_EVENTS_UPDATE,
-    /// `/bank_transfer/event/sync`) or `transfer` (Plaid Transfer customers:
-    /// TRANSFER_EVENTS_UPDATE, `/transfer/event/sync`).
-    #[arg(
-        long,
-        env = "PENNY_TRANSFER_EVENTS_MODE",
-        default_value = "bank_transfer"
-    )]
-    pub mode: Feed,
-
-    /// NATS connection.
-    #[command(flatten)]
-    pub nats: NatsArgs,
-
+    database_url = DEFAULT_DATABASE_URL;
     /// Replicas of the streams this service creates when they are missing, and of its lease
     /// bucket: 1 on a single NATS server, 3 in a NATS cluster.
-    #[arg(
-        long,
-        env = "PENNY_TRANSFER_EVENTS_STREAM_REPLICAS",
-        default_value_t = 1,
-        value_parser = clap::value_parser!(u8).range(1..=5)
-    )]
-    pub stream_replicas: u8,
-
+    stream_replicas;
     /// Create the streams this service needs when they are missing (never changing an existing
     /// one). Off in a cluster, where the stream owner creates them.
-    #[arg(
-        long,
-        env = "PENNY_TRANSFER_EVENTS_CREATE_MISSING_STREAMS",
-        default_value_t = true,
-        action = clap::ArgAction::Set
-    )]
-    pub create_missing_streams: bool,
-
-    /// Plaid (or sandbox) API.
-    #[command(flatten)]
-    pub plaid: PlaidArgs,
-
-    /// Logs and traces.
-    #[command(flatten)]
-    pub telemetry: TelemetryArgs,
-
+    create_missing_streams;
     /// API bearer tokens: `name:token:scope1+scope2,...` with scopes `status` and `admin`.
     /// Required outside the sandbox environment. (Parsed at start, not by the flag parser,
     /// whose errors would echo the value.)
-    #[arg(long, env = "PENNY_TRANSFER_EVENTS_API_TOKENS", hide_env_values = true)]
-    pub api_tokens: Option<Secret<String>>,
+    api_tokens;
+    own {
+        /// Which Plaid feed to sync: `bank_transfer` (Auth: BANK_TRANSFERS_EVENTS_UPDATE,
+        /// `/bank_transfer/event/sync`) or `transfer` (Plaid Transfer customers:
+        /// TRANSFER_EVENTS_UPDATE, `/transfer/event/sync`).
+        #[arg(
+            long,
+            env = "PENNY_TRANSFER_EVENTS_MODE",
+            default_value = "bank_transfer"
+        )]
+        pub mode: Feed,
 
-    /// Accept the built-in INSECURE development token when none is configured (implied by
-    /// `--plaid-environment sandbox`). Never in production.
-    #[arg(long, env = "PENNY_TRANSFER_EVENTS_INSECURE_DEV_TOKEN")]
-    pub insecure_dev_token: bool,
+        /// NATS connection.
+        #[command(flatten)]
+        pub nats: NatsArgs,
 
-    /// The poke consumer.
-    #[command(flatten)]
-    pub consumer: PokeConsumerArgs,
+        /// Plaid (or sandbox) API.
+        #[command(flatten)]
+        pub plaid: PlaidArgs,
 
-    /// The account-linked consumer.
-    #[command(flatten)]
-    pub accounts_consumer: AccountsConsumerArgs,
+        /// Logs and traces.
+        #[command(flatten)]
+        pub telemetry: TelemetryArgs,
 
-    /// The sync.
-    #[command(flatten)]
-    pub sync: SyncArgs,
+        /// Accept the built-in INSECURE development token when none is configured (implied by
+        /// `--plaid-environment sandbox`). Never in production.
+        #[arg(long, env = "PENNY_TRANSFER_EVENTS_INSECURE_DEV_TOKEN")]
+        pub insecure_dev_token: bool,
 
+        /// The poke consumer.
+        #[command(flatten)]
+        pub consumer: PokeConsumerArgs,
+
+        /// The account-linked consumer.
+        #[command(flatten)]
+        pub accounts_consumer: AccountsConsumerArgs,
+
+        /// The sync.
+        #[command(flatten)]
+        pub sync: SyncArgs,
+
+        /// How often the outbox relay looks for unpublished events when not woken.
+        #[arg(long, env = "PENNY_TRANSFER_EVENTS_OUTBOX_POLL", default_value = "500ms", value_parser = parse_duration)]
+        pub outbox_poll: Duration,
+    }
     /// How long processed account events are remembered.
-    #[arg(long, env = "PENNY_TRANSFER_EVENTS_INBOX_RETENTION", default_value = "9d", value_parser = parse_duration)]
-    pub inbox_retention: Duration,
-
-    /// How often the outbox relay looks for unpublished events when not woken.
-    #[arg(long, env = "PENNY_TRANSFER_EVENTS_OUTBOX_POLL", default_value = "500ms", value_parser = parse_duration)]
-    pub outbox_poll: Duration,
-
+    inbox_retention = "9d";
     /// How long shutdown waits for in-flight work before giving up.
-    #[arg(long, env = "PENNY_TRANSFER_EVENTS_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
-    pub shutdown_grace: Duration,
-
+    shutdown_grace = "20s";
     /// How often readiness and the sampled metrics (consumer lag, outbox backlog, cursor, sync
     /// lag) are refreshed.
-    #[arg(long, env = "PENNY_TRANSFER_EVENTS_READINESS_INTERVAL", default_value = "1s", value_parser = parse_duration)]
-    pub readiness_interval: Duration,
-
+    readiness_interval = "1s";
     /// TEST-ONLY fault injection: abort the process at this point of the sync protocol
     /// (`after-poke-recorded`, `after-page-commit`, `after-sync-commit`, `holding-lease`).
-    #[arg(long, env = "PENNY_TRANSFER_EVENTS_CRASH_AT", hide = true)]
-    pub crash_at: Option<CrashPoint>,
-}
-
-impl Default for Config {
-    /// The local defaults (what `--help` shows), for tests to adjust.
-    fn default() -> Self {
-        penny_config::defaults()
-    }
+    crash_at: CrashPoint;
 }
 
 /// Why the configuration cannot be used.
@@ -171,21 +135,11 @@ pub enum ConfigError {
 impl Config {
     /// The API tokens: the configured ones, or the INSECURE dev token outside production.
     pub fn tokens(&self) -> Result<ApiTokens, ConfigError> {
-        match &self.api_tokens {
-            Some(raw) => Ok(ApiTokens::parse(raw, &SCOPES)?),
-            None if self.insecure_dev_token || !self.plaid.is_production() => {
-                tracing::warn!(
-                    token_name = "insecure-dev",
-                    "no PENNY_TRANSFER_EVENTS_API_TOKENS: accepting the INSECURE built-in development token"
-                );
-                Ok(ApiTokens::new(vec![ApiToken::new(
-                    "insecure-dev",
-                    &Secret::from(INSECURE_DEV_API_TOKEN),
-                    SCOPES,
-                )]))
-            }
-            None => Err(ConfigError::MissingTokens),
-        }
+        let dev_allowed = self.insecure_dev_token || !self.plaid.is_production();
+        let dev = dev_allowed.then_some(INSECURE_DEV_API_TOKEN);
+        let variable = "PENNY_TRANSFER_EVENTS_API_TOKENS";
+        ApiTokens::configured_or_dev(self.api_tokens.as_ref(), &SCOPES, dev, variable)?
+            .ok_or(ConfigError::MissingTokens)
     }
 
     /// Events per page: the configured size, or the feed's maximum.
@@ -223,6 +177,7 @@ impl Config {
 mod tests {
     use super::*;
     use clap::Parser;
+    use penny_config::Secret;
 
     #[derive(Parser, Debug)]
     struct Cli {

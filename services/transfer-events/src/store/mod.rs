@@ -21,30 +21,23 @@ pub mod migrations;
 pub mod page;
 
 use anyhow::Context as _;
-use chrono::{DateTime, SubsecRound, Utc};
+use penny_store::ServiceDb;
 use sea_orm::DatabaseConnection;
-use sea_orm_migration::MigratorTrait;
 
 pub use migrations::Migrator;
+pub use penny_store::now;
+
+/// This service's database: connected and migrated by `penny-store`, named in its errors.
+pub const DB: ServiceDb<Migrator> = ServiceDb::new("transfer-events");
 
 /// Connects to `url` (creating the SQLite file and its directory if needed).
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
-    penny_store::connect(url)
-        .await
-        .context("connecting to the transfer-events database")
+    DB.connect(url).await
 }
 
 /// Applies pending migrations.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None)
-        .await
-        .context("migrating the transfer-events database")
-}
-
-/// The current time at the database's precision (microseconds, PostgreSQL's), so a timestamp
-/// written and read back compares equal.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+    DB.migrate(db).await
 }
 
 /// `u64` → the `BIGINT` the database stores (event ids, tokens, generations).

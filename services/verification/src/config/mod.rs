@@ -5,12 +5,10 @@
 //! Tests build a [`Config`] directly (`Config::default()` plus field updates) and never touch
 //! the process environment.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::Args;
 use penny_config::{NatsArgs, PlaidArgs, Secret, TelemetryArgs, parse_duration};
-use penny_runtime::auth::{ApiToken, ApiTokens, Scope, TokensError};
+use penny_runtime::auth::{ApiTokens, Scope, TokensError};
 use penny_store::Keyring;
 
 mod sections;
@@ -35,146 +33,113 @@ pub use sections::{ConsumerArgs, PromptConsumerArgs, RateLimitArgs};
 /// `--insecure-dev-key` or the sandbox environment, when no key is configured.
 pub const INSECURE_DEV_KEYRING: &str = "insecure-dev:cGVubnkgSU5TRUNVUkUgZGV2IGtleTogbm90IHByb2Q=";
 /// INSECURE development API token (all scopes), used under the same conditions.
-pub const INSECURE_DEV_API_TOKEN: &str = "penny-insecure-dev-token";
+pub use penny_runtime::auth::INSECURE_DEV_API_TOKEN;
 
-/// Everything `penny-verification` can be told.
-#[derive(Args, Debug, Clone)]
-pub struct Config {
+penny_config::service_config! {
+    /// Everything `penny-verification` can be told.
+    pub struct Config;
+    env_prefix = "PENNY_VERIFICATION";
     /// Address of the gRPC API (`penny.v1.VerificationService`, health, reflection). Port 0
     /// picks a free port.
-    #[arg(long, env = "PENNY_VERIFICATION_GRPC_LISTEN", default_value = DEFAULT_GRPC_LISTEN)]
-    pub grpc_listen: SocketAddr,
-
+    grpc_listen = DEFAULT_GRPC_LISTEN;
     /// Address of the admin HTTP server: `/healthz`, `/readyz` (NATS, streams, consumer and
     /// database reachable), `/metrics` (OpenMetrics). Port 0 picks a free port.
-    #[arg(long, env = "PENNY_VERIFICATION_ADMIN_LISTEN", default_value = DEFAULT_ADMIN_LISTEN)]
-    pub admin_listen: SocketAddr,
-
+    admin_listen = DEFAULT_ADMIN_LISTEN;
     /// Database URL: `sqlite://<file>?mode=rwc` (created on first start) or `postgres://...`
     /// (redacted in `Debug`: it may carry a password).
-    #[arg(long, env = "PENNY_VERIFICATION_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
-    pub database_url: Secret<String>,
-
-    /// NATS connection.
-    #[command(flatten)]
-    pub nats: NatsArgs,
-
+    database_url = DEFAULT_DATABASE_URL;
     /// Replicas of the streams this service creates when they are missing (see
     /// `--create-missing-streams`) and of its rate-limit key-value bucket: 1 on a single NATS
     /// server, 3 in a NATS cluster. An existing stream is never changed.
-    #[arg(
-        long,
-        env = "PENNY_VERIFICATION_STREAM_REPLICAS",
-        default_value_t = 1,
-        value_parser = clap::value_parser!(u8).range(1..=5)
-    )]
-    pub stream_replicas: u8,
-
+    stream_replicas;
     /// Create the streams this service needs when they are missing (never changing an existing
     /// one). The local default; in a cluster the stream owner (`pennyctl streams apply`, the
     /// Helm hook) creates them and this is off.
-    #[arg(
-        long,
-        env = "PENNY_VERIFICATION_CREATE_MISSING_STREAMS",
-        default_value_t = true,
-        action = clap::ArgAction::Set
-    )]
-    pub create_missing_streams: bool,
-
-    /// Plaid (or sandbox) API.
-    #[command(flatten)]
-    pub plaid: PlaidArgs,
-
-    /// Logs and traces.
-    #[command(flatten)]
-    pub telemetry: TelemetryArgs,
-
+    create_missing_streams;
     /// API bearer tokens: `name:token:scope1+scope2,...` with scopes `link`, `status`,
     /// `numbers`. Required outside the sandbox environment.
     /// (Parsed at start, not by the flag parser, whose errors would echo the value.)
-    #[arg(long, env = "PENNY_VERIFICATION_API_TOKENS", hide_env_values = true)]
-    pub api_tokens: Option<Secret<String>>,
+    api_tokens;
+    own {
+        /// NATS connection.
+        #[command(flatten)]
+        pub nats: NatsArgs,
 
-    /// Encryption keyring for access tokens and account numbers: `k2:<base64 32 bytes>,k1:...`,
-    /// the first key active. Required outside the sandbox environment.
-    #[arg(
-        long,
-        env = "PENNY_VERIFICATION_ENCRYPTION_KEYS",
-        hide_env_values = true
-    )]
-    pub encryption_keys: Option<Secret<String>>,
+        /// Plaid (or sandbox) API.
+        #[command(flatten)]
+        pub plaid: PlaidArgs,
 
-    /// Allow the built-in INSECURE development key and API token when none is configured
-    /// (implied by `--plaid-environment sandbox`). Never in production.
-    #[arg(long, env = "PENNY_VERIFICATION_INSECURE_DEV_KEY")]
-    pub insecure_dev_key: bool,
+        /// Logs and traces.
+        #[command(flatten)]
+        pub telemetry: TelemetryArgs,
 
-    /// The webhook URL Link tokens carry: ingress's public `POST /webhooks/plaid`.
-    #[arg(long, env = "PENNY_VERIFICATION_WEBHOOK_URL", default_value = DEFAULT_WEBHOOK_URL)]
-    pub webhook_url: String,
+        /// Encryption keyring for access tokens and account numbers:
+        /// `k2:<base64 32 bytes>,k1:...`, the first key active. Required outside the sandbox
+        /// environment.
+        #[arg(
+            long,
+            env = "PENNY_VERIFICATION_ENCRYPTION_KEYS",
+            hide_env_values = true
+        )]
+        pub encryption_keys: Option<Secret<String>>,
 
-    /// `client_name` shown in Link (its first 11 characters are in a Same-Day deposit's
-    /// bank statement description).
-    #[arg(long, env = "PENNY_VERIFICATION_CLIENT_NAME", default_value = "penny")]
-    pub client_name: String,
+        /// Allow the built-in INSECURE development key and API token when none is configured
+        /// (implied by `--plaid-environment sandbox`). Never in production.
+        #[arg(long, env = "PENNY_VERIFICATION_INSECURE_DEV_KEY")]
+        pub insecure_dev_key: bool,
 
-    /// The micro-deposit flow(s) a Link token offers when `CreateLinkToken` does not say:
-    /// `automated`, `same-day` or `both`.
-    #[arg(
-        long,
-        env = "PENNY_VERIFICATION_LINK_FLOW",
-        value_enum,
-        default_value = "automated"
-    )]
-    pub link_flow: crate::domain::LinkOffer,
+        /// The webhook URL Link tokens carry: ingress's public `POST /webhooks/plaid`.
+        #[arg(long, env = "PENNY_VERIFICATION_WEBHOOK_URL", default_value = DEFAULT_WEBHOOK_URL)]
+        pub webhook_url: String,
 
-    /// The webhook consumer for webhooks that call `/auth/get` under the shared budget.
-    #[command(flatten)]
-    pub consumer: ConsumerArgs,
+        /// `client_name` shown in Link (its first 11 characters are in a Same-Day deposit's
+        /// bank statement description).
+        #[arg(long, env = "PENNY_VERIFICATION_CLIENT_NAME", default_value = "penny")]
+        pub client_name: String,
 
-    /// The webhook consumer for webhooks that need no Plaid call.
-    #[command(flatten)]
-    pub prompt_consumer: PromptConsumerArgs,
+        /// The micro-deposit flow(s) a Link token offers when `CreateLinkToken` does not say:
+        /// `automated`, `same-day` or `both`.
+        #[arg(
+            long,
+            env = "PENNY_VERIFICATION_LINK_FLOW",
+            value_enum,
+            default_value = "automated"
+        )]
+        pub link_flow: crate::domain::LinkOffer,
 
-    /// Two identical webhook bodies received within this long of each other are one webhook
-    /// (Plaid retries for up to 24 h); received further apart, the later one is processed
-    /// again. A redelivery of the same stream message is always recognised. 0 = only that.
-    #[arg(long, env = "PENNY_VERIFICATION_DEDUPE_WINDOW", default_value = "72h", value_parser = parse_duration)]
-    pub dedupe_window: Duration,
+        /// The webhook consumer for webhooks that call `/auth/get` under the shared budget.
+        #[command(flatten)]
+        pub consumer: ConsumerArgs,
 
+        /// The webhook consumer for webhooks that need no Plaid call.
+        #[command(flatten)]
+        pub prompt_consumer: PromptConsumerArgs,
+
+        /// Two identical webhook bodies received within this long of each other are one webhook
+        /// (Plaid retries for up to 24 h); received further apart, the later one is processed
+        /// again. A redelivery of the same stream message is always recognised. 0 = only that.
+        #[arg(long, env = "PENNY_VERIFICATION_DEDUPE_WINDOW", default_value = "72h", value_parser = parse_duration)]
+        pub dedupe_window: Duration,
+
+        /// The shared Plaid rate limits.
+        #[command(flatten)]
+        pub rate_limits: RateLimitArgs,
+
+        /// How often the outbox relay looks for unpublished events when not woken.
+        #[arg(long, env = "PENNY_VERIFICATION_OUTBOX_POLL", default_value = "500ms", value_parser = parse_duration)]
+        pub outbox_poll: Duration,
+    }
     /// How long processed-webhook records are kept: longer than the dedupe window and than
     /// PLAID_WEBHOOKS keeps a message (8 days), so a late redelivery is still recognised.
-    #[arg(long, env = "PENNY_VERIFICATION_INBOX_RETENTION", default_value = "9d", value_parser = parse_duration)]
-    pub inbox_retention: Duration,
-
-    /// The shared Plaid rate limits.
-    #[command(flatten)]
-    pub rate_limits: RateLimitArgs,
-
-    /// How often the outbox relay looks for unpublished events when not woken.
-    #[arg(long, env = "PENNY_VERIFICATION_OUTBOX_POLL", default_value = "500ms", value_parser = parse_duration)]
-    pub outbox_poll: Duration,
-
+    inbox_retention = "9d";
     /// How long shutdown waits for in-flight work before giving up.
-    #[arg(long, env = "PENNY_VERIFICATION_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
-    pub shutdown_grace: Duration,
-
+    shutdown_grace = "20s";
     /// How often readiness (NATS, streams, consumer, database) and the sampled metrics
     /// (consumer lag, outbox backlog, accounts by status) are refreshed.
-    #[arg(long, env = "PENNY_VERIFICATION_READINESS_INTERVAL", default_value = "1s", value_parser = parse_duration)]
-    pub readiness_interval: Duration,
-
+    readiness_interval = "1s";
     /// TEST-ONLY fault injection: abort the process at this point of the
     /// AUTOMATICALLY_VERIFIED handler (`after-auth-get` or `after-commit`).
-    #[arg(long, env = "PENNY_VERIFICATION_CRASH_AT", hide = true)]
-    pub crash_at: Option<CrashPoint>,
-}
-
-impl Default for Config {
-    /// The local defaults (what `--help` shows), for tests to adjust.
-    fn default() -> Self {
-        penny_config::defaults()
-    }
+    crash_at: CrashPoint;
 }
 
 /// Why the configuration cannot be used.
@@ -222,21 +187,12 @@ impl Config {
 
     /// The API tokens: the configured ones, or the INSECURE dev token when allowed.
     pub fn tokens(&self) -> Result<ApiTokens, ConfigError> {
-        match &self.api_tokens {
-            Some(raw) => Ok(ApiTokens::parse(raw, &SCOPES)?),
-            None if self.dev_defaults_allowed() => {
-                tracing::warn!(
-                    token_name = "insecure-dev",
-                    "no PENNY_VERIFICATION_API_TOKENS: accepting the INSECURE built-in development token"
-                );
-                Ok(ApiTokens::new(vec![ApiToken::new(
-                    "insecure-dev",
-                    &Secret::from(INSECURE_DEV_API_TOKEN),
-                    SCOPES,
-                )]))
-            }
-            None => Err(ConfigError::MissingTokens),
-        }
+        let dev = self
+            .dev_defaults_allowed()
+            .then_some(INSECURE_DEV_API_TOKEN);
+        let variable = "PENNY_VERIFICATION_API_TOKENS";
+        ApiTokens::configured_or_dev(self.api_tokens.as_ref(), &SCOPES, dev, variable)?
+            .ok_or(ConfigError::MissingTokens)
     }
 }
 

@@ -66,42 +66,9 @@ impl Event {
     }
 }
 
-/// A domain event to publish (`penny.event.account.<subject_suffix>`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DomainEvent {
-    /// The account was linked (stored at token exchange): who it belongs to, and its flow.
-    Linked,
-    /// The account is verified and its numbers are stored.
-    Verified,
-    /// Verification expired; the user must link again.
-    VerificationExpired,
-    /// Verification failed; the user must link again.
-    VerificationFailed,
-    /// The Item needs Link update mode.
-    NeedsUpdate,
-    /// The Item left update mode.
-    LoginRepaired,
-    /// Access revoked or Item removed.
-    Revoked,
-    /// The stored numbers were replaced by new ones.
-    NumbersChanged,
-}
-
-impl DomainEvent {
-    /// The last subject token: `penny.event.account.<this>`.
-    pub fn subject_suffix(self) -> &'static str {
-        match self {
-            Self::Linked => "linked",
-            Self::Verified => "verified",
-            Self::VerificationExpired => "verification_expired",
-            Self::VerificationFailed => "verification_failed",
-            Self::NeedsUpdate => "needs_update",
-            Self::LoginRepaired => "login_repaired",
-            Self::Revoked => "revoked",
-            Self::NumbersChanged => "numbers_changed",
-        }
-    }
-}
+/// A domain event to publish (`penny.event.account.<subject_suffix>`): the account events
+/// every service names the same way ([`penny_bus::AccountEvent`]).
+pub use penny_bus::AccountEvent as DomainEvent;
 
 /// A side effect the caller carries out together with the state change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

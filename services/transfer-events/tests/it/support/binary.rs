@@ -2,25 +2,19 @@
 //! its own `--crash-at`, or on drop.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use penny_testkit::ChildProcess;
 
 use super::{Stack, api_tokens};
 
-/// A spawned binary; killed on drop.
+/// A spawned binary (testkit's [`ChildProcess`]); killed on drop.
 pub struct Binary {
-    child: Child,
+    process: ChildProcess,
     /// Its stdout+stderr (JSON logs).
     pub log: PathBuf,
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Options for one run.
@@ -35,11 +29,6 @@ pub struct RunOptions {
 impl Binary {
     /// Starts the binary on `stack` (the test settings of `app_config`) with JSON logs to `log`.
     pub fn spawn(stack: &Stack, log: &Path, options: &RunOptions) -> anyhow::Result<Binary> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .with_context(|| format!("opening {}", log.display()))?;
         let plaid = stack.sandbox.plaid_args();
         let mut command = Command::new(env!("CARGO_BIN_EXE_penny-transfer-events"));
         command
@@ -63,28 +52,20 @@ impl Binary {
             .env("PENNY_TRANSFER_EVENTS_CONSUMER_RETRY_CAP", "1s")
             .env("PENNY_TRANSFER_EVENTS_OUTBOX_POLL", "50ms")
             .env("PENNY_LOG_FORMAT", "json")
-            .env("PENNY_LOG_FILTER", "info")
-            .stdin(Stdio::null())
-            .stdout(file.try_clone()?)
-            .stderr(file);
+            .env("PENNY_LOG_FILTER", "info");
         if let Some(point) = options.crash_at {
             command.env("PENNY_TRANSFER_EVENTS_CRASH_AT", point);
         }
-        let child = command.spawn().context("spawning penny-transfer-events")?;
         Ok(Binary {
-            child,
+            process: ChildProcess::spawn(command, log)?,
             log: log.to_owned(),
         })
     }
 
     /// Waits for the process to exit by itself.
     pub async fn wait_exit(&mut self, timeout: Duration) -> anyhow::Result<ExitStatus> {
-        penny_testkit::poll_until(timeout, || {
-            let status = self.child.try_wait().ok().flatten();
-            async move { status }
-        })
-        .await
-        .with_context(|| {
+        let exited = self.process.wait_exit(timeout).await;
+        exited.with_context(|| {
             let log = std::fs::read_to_string(&self.log).unwrap_or_default();
             format!("the binary did not exit; its log:\n{log}")
         })

@@ -1,25 +1,18 @@
 //! Running the real `penny-verification` binary (crash tests, log scans).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
-use anyhow::Context as _;
+use penny_testkit::ChildProcess;
 
 use super::{Stack, api_tokens};
 
-/// A spawned binary; killed on drop.
+/// A spawned binary (testkit's [`ChildProcess`]); killed on drop.
 pub struct Binary {
-    child: Child,
+    process: ChildProcess,
     /// Its stdout+stderr (JSON logs).
     pub log: PathBuf,
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Options for one run.
@@ -62,11 +55,6 @@ pub async fn run_command(stack: &Stack, args: &[&str]) -> anyhow::Result<std::pr
 impl Binary {
     /// Starts the binary on `stack` with JSON logs to `log` (appended).
     pub fn spawn(stack: &Stack, log: &Path, options: &RunOptions) -> anyhow::Result<Binary> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .with_context(|| format!("opening {}", log.display()))?;
         let mut command = base_command(stack);
         command
             .env(
@@ -79,40 +67,26 @@ impl Binary {
             .env("PENNY_VERIFICATION_CONSUMER_RETRY_BASE", "200ms")
             .env("PENNY_VERIFICATION_CONSUMER_RETRY_CAP", "1s")
             .env("PENNY_VERIFICATION_OUTBOX_POLL", "50ms")
-            .env("PENNY_LOG_FILTER", options.log_filter.unwrap_or("info"))
-            .stdin(Stdio::null())
-            .stdout(file.try_clone()?)
-            .stderr(file);
+            .env("PENNY_LOG_FILTER", options.log_filter.unwrap_or("info"));
         if let Some(point) = options.crash_at {
             command.env("PENNY_VERIFICATION_CRASH_AT", point);
         }
         if let Some(keys) = &options.encryption_keys {
             command.env("PENNY_VERIFICATION_ENCRYPTION_KEYS", keys);
         }
-        let child = command.spawn().context("spawning penny-verification")?;
         Ok(Binary {
-            child,
+            process: ChildProcess::spawn(command, log)?,
             log: log.to_owned(),
         })
     }
 
     /// Waits for the process to exit by itself.
     pub async fn wait_exit(&mut self, timeout: Duration) -> anyhow::Result<ExitStatus> {
-        penny_testkit::poll_until(timeout, || {
-            let status = self.child.try_wait().ok().flatten();
-            async move { status }
-        })
-        .await
-        .context("the binary did not exit")
+        self.process.wait_exit(timeout).await
     }
 
     /// Sends SIGTERM and waits for a graceful exit.
     pub async fn terminate(&mut self, timeout: Duration) -> anyhow::Result<ExitStatus> {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()?;
-        anyhow::ensure!(status.success(), "kill -TERM failed");
-        self.wait_exit(timeout).await
+        self.process.terminate(timeout).await
     }
 }
