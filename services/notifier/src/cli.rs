@@ -1,5 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, and `alerts unknown | resolve <id>
-//! <sent|failed|resend>` for alerts whose outcome is unknown. Dead letters of every consumer are
+//! The command line: `serve` (the default), `migrate`, `rotate-keys`, and `alerts unknown |
+//! resolve <id> <sent|failed|resend>` for alerts whose outcome is unknown. Dead letters of every consumer are
 //! `pennyctl dlq`'s.
 
 use std::io::Write as _;
@@ -13,6 +13,8 @@ use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::domain::Resolution;
 use crate::metrics::Metrics;
+use crate::store::contacts::AddressBook;
+use crate::store::rotate;
 
 /// `penny-notifier`.
 #[derive(Parser, Debug)]
@@ -39,6 +41,9 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Re-seal every contact address not sealed under the first key of
+    /// PENNY_NOTIFIER_ENCRYPTION_KEYS, then exit (idempotent; safe while the service runs).
+    RotateKeys,
     /// Alerts whose outcome is unknown.
     Alerts {
         /// The action.
@@ -85,6 +90,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             app::connect_db(&config).await?;
             say(format_args!("migrations applied"))
+        }
+        Command::RotateKeys => {
+            let book = AddressBook::new(config.keyring()?);
+            let db = app::connect_db(&config).await?;
+            let report = rotate::rotate_keys(&db, &book, rotate::BATCH).await?;
+            say(format_args!(
+                "re-sealed under key {}: {} contacts ({} changed concurrently, run again)",
+                book.active_key_id(),
+                report.contacts,
+                report.skipped
+            ))
         }
         Command::Alerts { action } => alerts(config, action).await,
     }
@@ -148,6 +164,12 @@ mod tests {
         assert!(
             Cli::try_parse_from(["penny-notifier", "dlq", "list"]).is_err(),
             "dead letters are pennyctl's"
+        );
+        assert_eq!(
+            Cli::try_parse_from(["penny-notifier", "rotate-keys"])
+                .unwrap()
+                .command,
+            Some(Command::RotateKeys)
         );
         let cli =
             Cli::try_parse_from(["penny-notifier", "alerts", "resolve", "a-1", "resend"]).unwrap();
