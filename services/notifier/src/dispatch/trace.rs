@@ -24,10 +24,16 @@ pub fn context_of(span: &tracing::Span, fallback: Option<&str>) -> Option<String
 /// is a valid one: 32 and 16 lowercase hex digits, neither all zeros.
 pub fn trace_id(traceparent: &str) -> Option<&str> {
     let mut fields = traceparent.split('-');
-    let (version, trace, parent, flags) =
-        (fields.next()?, fields.next()?, fields.next()?, fields.next()?);
+    let (version, trace, parent, flags) = (
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+    );
     let hex = |s: &str, len: usize| {
-        s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        s.len() == len
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     };
     let valid = hex(version, 2)
         && version != "ff"

@@ -5,8 +5,8 @@ use penny_proto::v1 as pb;
 use tonic::Status;
 
 use super::error::invalid;
-use crate::domain::contact::{ContactInput, PreferenceInput};
 use crate::dispatch::trace;
+use crate::domain::contact::{ContactInput, PreferenceInput};
 use crate::domain::{AlertKind, Channel, SendState};
 use crate::notifier::contacts::ContactView;
 use crate::store::alerts::Alert;

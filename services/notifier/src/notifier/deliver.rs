@@ -25,8 +25,8 @@ use penny_store::SecretString;
 use tracing::Instrument as _;
 
 use crate::channels::{Outgoing, SendOutcome, Transport};
-use crate::dispatch::trace;
 use crate::crash::{CrashPoint, maybe_crash};
+use crate::dispatch::trace;
 use crate::domain::plan::{Plan, plan};
 use crate::domain::send::transition;
 use crate::domain::{AlertFacts, AlertKind, Channel, Due, Move, SendEvent, SendState, SendStatus};
@@ -137,7 +137,14 @@ impl Notifier {
         // Act, in the trace of the event the alert answers.
         let span = trace::send_span(row.traceparent.as_deref(), kind, channel);
         let outcome = self
-            .act(&row, kind, channel, &contact.locale, address, transport.as_ref())
+            .act(
+                &row,
+                kind,
+                channel,
+                &contact.locale,
+                address,
+                transport.as_ref(),
+            )
             .instrument(span.clone())
             .await;
         span.record("outcome", outcome.label());

@@ -36,14 +36,13 @@ pub async fn rotate_keys(
     let mut report = RotationReport::default();
     let mut after: Option<String> = None;
     loop {
-        let mut select = Entity::find().order_by_asc(Column::UserId).limit(batch.max(1));
+        let mut select = Entity::find()
+            .order_by_asc(Column::UserId)
+            .limit(batch.max(1));
         if let Some(last) = &after {
             select = select.filter(Column::UserId.gt(last.as_str()));
         }
-        let rows = select
-            .all(db)
-            .await
-            .context("listing contacts to rotate")?;
+        let rows = select.all(db).await.context("listing contacts to rotate")?;
         let full = rows.len() as u64 >= batch.max(1);
         for row in &rows {
             let Some(sealed) = book

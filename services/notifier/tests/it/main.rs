@@ -13,6 +13,7 @@ mod contacts;
 mod crash;
 mod dedupe;
 mod outages;
+mod records;
 mod replicas;
 mod schedule;
 mod smtp_tls;
