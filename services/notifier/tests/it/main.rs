@@ -17,5 +17,6 @@ mod records;
 mod replicas;
 mod schedule;
 mod smtp_tls;
+mod trace;
 mod unsubscribe;
 mod waiting;
