@@ -15,6 +15,7 @@ mod dedupe;
 mod outages;
 mod records;
 mod replicas;
+mod rotate;
 mod schedule;
 mod smtp_tls;
 mod trace;
