@@ -47,7 +47,8 @@ pub fn trace_id(traceparent: &str) -> Option<&str> {
 }
 
 /// The span of one send of an alert on `channel`: `notifier.send`, a child of the alert's
-/// stored `traceparent` (a new trace when it has none).
+/// stored `traceparent` (a child of the current span when it has none), linked to the current
+/// span (the delivery attempt that found the alert due).
 pub fn send_span(traceparent: Option<&str>, kind: AlertKind, channel: Channel) -> tracing::Span {
     let span = tracing::info_span!(
         "notifier.send",
@@ -59,6 +60,7 @@ pub fn send_span(traceparent: Option<&str>, kind: AlertKind, channel: Channel) -
         let mut headers = HeaderMap::new();
         headers.insert(HDR_TRACEPARENT, traceparent);
         penny_bus::trace::continue_trace(&span, Some(&headers));
+        penny_telemetry::add_link(&span, &tracing::Span::current());
     }
     span
 }

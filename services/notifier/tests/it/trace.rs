@@ -3,7 +3,8 @@
 //! test (`OTEL_EXPORTER_OTLP_ENDPOINT`). Two events arrive with a W3C `traceparent`:
 //!
 //! - `account.verified` (alert due now): its trace holds `consume` (child of the publisher's
-//!   span), `notifier.send` (child of `consume`) and `smtp.send` (child of `notifier.send`);
+//!   span), `notifier.send` (child of `consume`, linked to the delivery attempt's
+//!   `notifier.deliver`) and `smtp.send` (child of `notifier.send`);
 //! - `deposit.posted` (alert due at the deposit's availability, seconds later): the replica
 //!   that consumed it stops before the alert is due, another starts, and its send is still a
 //!   `notifier.send` + `smtp.send` in the event's trace, under the first replica's `consume`.
@@ -119,6 +120,17 @@ async fn one_trace(kind: DbKind) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}: {:#?}\n{}", otlp.spans(), first.log_tail()))?;
     assert_eq!(consume.service, "notifier-1");
     assert_ne!(send.span_id, smtp.span_id);
+    // The send is linked to the delivery attempt (its own trace) that found the alert due.
+    otlp.wait_for(ARRIVAL, |spans| {
+        spans
+            .iter()
+            .find(|s| {
+                s.name == "notifier.deliver"
+                    && send.links == [(s.trace_id.clone(), s.span_id.clone())]
+            })
+            .cloned()
+    })
+    .await?;
     // It consumed the deposit event too (its `consume` continues the deposit's trace) and
     // stops before that alert is due.
     otlp.wait_for(ARRIVAL, |spans| {
