@@ -1,5 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, and `alerts unknown | resolve <id>
-//! <sent|failed|resend>` for alerts whose outcome is unknown. Dead letters of every consumer are
+//! The command line: `serve` (the default), `migrate`, `rotate-keys`, and `alerts unknown |
+//! resolve <id> <sent|failed|resend>` for alerts whose outcome is unknown. Dead letters of every consumer are
 //! `pennyctl dlq`'s.
 
 use std::sync::Arc;
@@ -13,6 +13,8 @@ use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::domain::Resolution;
 use crate::metrics::Metrics;
+use crate::store::contacts::AddressBook;
+use crate::store::rotate;
 
 penny_runtime::service_cli! {
     name = "penny-notifier";
@@ -22,6 +24,9 @@ penny_runtime::service_cli! {
     /// Run the service. The default.
     Serve,
     commands {
+        /// Re-seal every contact address not sealed under the first key of
+        /// PENNY_NOTIFIER_ENCRYPTION_KEYS, then exit (idempotent; safe while the service runs).
+        RotateKeys,
         /// Alerts whose outcome is unknown.
         Alerts {
             /// The action.
@@ -63,6 +68,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => cli::serve(App::build(config), App::run_until_stopped).await,
         Command::Migrate => cli::migrate(app::connect_db(&config)).await,
+        Command::RotateKeys => {
+            let book = AddressBook::new(config.keyring()?);
+            let db = app::connect_db(&config).await?;
+            let report = rotate::rotate_keys(&db, &book, rotate::BATCH).await?;
+            say(format_args!(
+                "re-sealed under key {}: {} contacts ({} changed concurrently, run again)",
+                book.active_key_id(),
+                report.contacts,
+                report.skipped
+            ))
+        }
         Command::Alerts { action } => alerts(config, action).await,
     }
 }
@@ -119,6 +135,12 @@ mod tests {
         assert!(
             Cli::try_parse_from(["penny-notifier", "dlq", "list"]).is_err(),
             "dead letters are pennyctl's"
+        );
+        assert_eq!(
+            Cli::try_parse_from(["penny-notifier", "rotate-keys"])
+                .unwrap()
+                .command,
+            Some(Command::RotateKeys)
         );
         let cli =
             Cli::try_parse_from(["penny-notifier", "alerts", "resolve", "a-1", "resend"]).unwrap();

@@ -56,6 +56,9 @@ impl PushTransport {
         })
     }
 
+    /// One signed POST to the push endpoint (the span `push.post`, a child of the alert's
+    /// `notifier.send`).
+    #[tracing::instrument(name = "push.post", skip_all, fields(otel.kind = "client"))]
     async fn deliver(&self, out: &Outgoing) -> SendOutcome {
         let payload = PushPayload {
             kind_of_message: "penny.alert",

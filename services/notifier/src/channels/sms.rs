@@ -59,6 +59,8 @@ impl SmsTransport {
         })
     }
 
+    /// One POST to the SMS API (the span `sms.post`, a child of the alert's `notifier.send`).
+    #[tracing::instrument(name = "sms.post", skip_all, fields(otel.kind = "client"))]
     async fn deliver(&self, out: &Outgoing) -> SendOutcome {
         let form = [
             ("To", out.address.as_str()),

@@ -1,7 +1,9 @@
 //! The domain-event consumer: one durable JetStream pull consumer on `penny.event.>`, shared
 //! by every replica. [`EventHandler::handle`] is one step (tests call it directly);
 //! `penny_bus::run_consumer` is the loop, acking only after the handler returns
-//! [`Outcome::Ack`], i.e. after the transaction committed.
+//! [`Outcome::Ack`], i.e. after the transaction committed. Each delivery runs in the runner's
+//! `consume` span (continuing the publisher's trace); the alerts it creates keep that span's
+//! context, so their sends are spans of the same trace ([`crate::dispatch::trace`]).
 //!
 //! Outcomes:
 //! - processed (alerts created, nothing to alert, no contact), already processed, or not an
@@ -18,9 +20,9 @@ pub mod route;
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound as _, Utc};
-use penny_bus::{Delivery, Handler, Outcome};
+use penny_bus::{Delivery, HDR_TRACEPARENT, Handler, Outcome};
 
-use crate::dispatch::DispatchHandle;
+use crate::dispatch::{DispatchHandle, trace};
 use crate::notifier::ingest::Received;
 use crate::notifier::{Notifier, NotifierError};
 use route::Decoded;
@@ -56,6 +58,7 @@ impl EventHandler {
         let received = Received {
             stream_sequence: (delivery.stream_sequence() > 0).then_some(delivery.stream_sequence()),
             received_at: received_at(delivery),
+            traceparent: trace::context_of(delivery.span(), delivery.header(HDR_TRACEPARENT)),
         };
         match self.notifier.ingest(&event, received).await {
             Ok(ingested) => {

@@ -5,8 +5,12 @@
 //! The queue is only a hint: the database is the truth, every send starts with a
 //! compare-and-set claim, and an id that falls out of the queue (full, process restart) is
 //! found again by the scheduler's next sweep.
+//!
+//! Each send is a `notifier.send` span in the trace of the domain event its alert answers
+//! ([`trace`]).
 
 pub mod scheduler;
+pub mod trace;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -5,6 +5,7 @@ use penny_proto::v1 as pb;
 use tonic::Status;
 
 use super::error::invalid;
+use crate::dispatch::trace;
 use crate::domain::contact::{ContactInput, PreferenceInput};
 use crate::domain::{AlertKind, Channel, SendState};
 use crate::notifier::contacts::ContactView;
@@ -132,7 +133,7 @@ pub fn contact_out(view: &ContactView) -> pb::Contact {
     }
 }
 
-/// An alert on the wire: ids and states, never an address or the facts.
+/// An alert on the wire: ids, states and its trace id, never an address or the facts.
 pub fn notification_out(row: &Alert) -> pb::Notification {
     let state = match SendState::parse(&row.state) {
         Ok(SendState::Pending) => pb::NotificationState::Pending,
@@ -164,6 +165,13 @@ pub fn notification_out(row: &Alert) -> pb::Notification {
         provider_message_id: row.provider_message_id.clone().unwrap_or_default(),
         created_at: Some(timestamp(row.created_at)),
         sent_at: row.sent_at.map(timestamp),
+        account_id: row.account_id.clone().unwrap_or_default(),
+        trace_id: row
+            .traceparent
+            .as_deref()
+            .and_then(trace::trace_id)
+            .unwrap_or_default()
+            .to_owned(),
     }
 }
 

@@ -86,7 +86,7 @@ impl NotifierService for NotifierApi {
         let r = request.into_inner();
         let (rows, next) = self
             .notifier
-            .list_notifications(&r.user_id, r.page_size, &r.page_token)
+            .list_notifications(&r.user_id, &r.account_id, r.page_size, &r.page_token)
             .await
             .map_err(status)?;
         Ok(Response::new(pb::ListNotificationsResponse {

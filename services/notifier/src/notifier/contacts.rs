@@ -1,4 +1,5 @@
-//! Contact data and preferences (the gRPC API), the alert record, and one-click unsubscribe.
+//! Contact data and preferences (the gRPC API), the alert record (by person or account), and
+//! one-click unsubscribe.
 //! Every write is checked first and made in one transaction: bad input stores nothing.
 
 use std::collections::BTreeSet;
@@ -8,7 +9,7 @@ use crate::domain::contact::{self, ContactInput};
 use crate::domain::{AlertKind, Channel};
 use crate::public::links::Unsubscribe;
 use crate::store::accounts;
-use crate::store::alerts::{self, Alert};
+use crate::store::alerts::{self, Alert, Owner};
 use crate::store::contacts::{self, Contact};
 use crate::store::preferences::{self, Source};
 
@@ -80,14 +81,17 @@ impl Notifier {
         Ok((deleted, suppressed))
     }
 
-    /// A page of a person's alerts, newest first, and the token of the next page.
+    /// A page of alerts, newest first, and the token of the next page: a person's
+    /// (`user_id`), an account's (`account_id`), or both filters at once (empty: not
+    /// filtered; at least one is required).
     pub async fn list_notifications(
         &self,
         user_id: &str,
+        account_id: &str,
         page_size: u32,
         page_token: &str,
     ) -> Result<(Vec<Alert>, Option<String>), NotifierError> {
-        contact::user_id("user_id", user_id)?;
+        let owner = owner(user_id, account_id)?;
         let size = match page_size {
             0 => DEFAULT_PAGE,
             n => n.min(MAX_PAGE),
@@ -100,8 +104,7 @@ impl Notifier {
             }
             .into());
         }
-        let mut rows =
-            alerts::page_for_user(self.db(), user_id, before, u64::from(size) + 1).await?;
+        let mut rows = alerts::page(self.db(), owner, before, u64::from(size) + 1).await?;
         let next = (rows.len() > size as usize).then(|| {
             rows.truncate(size as usize);
             rows.last().map(|r| r.id.clone()).unwrap_or_default()
@@ -138,6 +141,30 @@ impl Notifier {
         txn.commit().await?;
         Ok(Some(link))
     }
+}
+
+/// Whose alerts a listing asks for: checked `user_id` and `account_id`, at least one given.
+fn owner<'a>(user_id: &'a str, account_id: &'a str) -> Result<Owner<'a>, contact::FieldError> {
+    let bad = |field: &str, problem: &str| contact::FieldError {
+        field: field.into(),
+        problem: problem.into(),
+    };
+    if user_id.is_empty() && account_id.is_empty() {
+        return Err(bad("user_id or account_id", "is required"));
+    }
+    let user_id = (!user_id.is_empty())
+        .then(|| contact::user_id("user_id", user_id))
+        .transpose()?;
+    if account_id.len() > 256 {
+        return Err(bad("account_id", "is longer than 256 characters"));
+    }
+    if !account_id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad("account_id", "must be printable ASCII without spaces"));
+    }
+    Ok(Owner {
+        user_id,
+        account_id: (!account_id.is_empty()).then_some(account_id),
+    })
 }
 
 /// Every kind × channel with whether it is on and whether it is locked.

@@ -6,7 +6,9 @@
 //!    contact is gone; deferred to the end of their quiet hours.
 //! 3. **Claim**: `pending → sending` by compare-and-set, one more attempt, a claim token and
 //!    a claim deadline (real time). Only the winner goes on.
-//! 4. Render, call the provider (its latency is measured).
+//! 4. Render, call the provider (its latency is measured), in the span `notifier.send`: a
+//!    child of the trace context stored with the alert, so the send is part of the domain
+//!    event's trace however much later it happens ([`crate::dispatch::trace`]).
 //! 5. **Record** the outcome by compare-and-set on the claim token: sent; back to pending after
 //!    a jittered backoff (or the provider's `Retry-After`); failed; or unknown.
 //!
@@ -19,8 +21,12 @@ use chrono::{DateTime, Utc};
 use rand::Rng as _;
 
 use super::{Notifier, NotifierError, real_now};
-use crate::channels::{Outgoing, SendOutcome};
+use penny_store::SecretString;
+use tracing::Instrument as _;
+
+use crate::channels::{Outgoing, SendOutcome, Transport};
 use crate::crash::{CrashPoint, maybe_crash};
+use crate::dispatch::trace;
 use crate::domain::plan::{Plan, plan};
 use crate::domain::send::transition;
 use crate::domain::{AlertFacts, AlertKind, Channel, Due, Move, SendEvent, SendState, SendStatus};
@@ -128,47 +134,20 @@ impl Notifier {
         let claimed = claim.to;
         maybe_crash(self.settings().crash_at, CrashPoint::AfterClaim);
 
-        // Act.
-        let facts: AlertFacts = row
-            .facts
-            .as_deref()
-            .and_then(|f| serde_json::from_str(f).ok())
-            .unwrap_or_default();
-        let unsubscribe_url = (channel == Channel::Email)
-            .then(|| {
-                self.inner
-                    .links
-                    .unsubscribe_url(&row.user_id, kind, channel)
-            })
-            .flatten();
-        let context = AlertContext {
-            product: self.settings().product.clone(),
-            facts,
-            unsubscribe_url: unsubscribe_url.clone(),
-        };
-        let outcome = match self.inner.templates.render(kind, &contact.locale, &context) {
-            Err(e) => {
-                tracing::error!(error = %e, "an alert template failed to render");
-                SendOutcome::Rejected {
-                    reason: "the alert template failed to render".into(),
-                }
-            }
-            Ok(rendered) => {
-                let message = Outgoing {
-                    alert_id: row.id.clone(),
-                    kind,
-                    event_id: row.event_id.clone(),
-                    user_id: row.user_id.clone(),
-                    address,
-                    rendered,
-                    unsubscribe_url,
-                };
-                let started = Instant::now();
-                let outcome = transport.send(&message).await;
-                self.metrics().send_took(channel, started.elapsed());
-                outcome
-            }
-        };
+        // Act, in the trace of the event the alert answers.
+        let span = trace::send_span(row.traceparent.as_deref(), kind, channel);
+        let outcome = self
+            .act(
+                &row,
+                kind,
+                channel,
+                &contact.locale,
+                address,
+                transport.as_ref(),
+            )
+            .instrument(span.clone())
+            .await;
+        span.record("outcome", outcome.label());
         maybe_crash(self.settings().crash_at, CrashPoint::AfterSend);
 
         // Record.
@@ -198,6 +177,58 @@ impl Notifier {
             tracing::info!(%reason, attempts = mv.to.attempts, "alert not sent");
         }
         Ok(Delivered::Attempted(mv.to.state))
+    }
+
+    /// Renders the alert and calls the provider (inside the `notifier.send` span).
+    async fn act(
+        &self,
+        row: &Alert,
+        kind: AlertKind,
+        channel: Channel,
+        locale: &str,
+        address: SecretString,
+        transport: &dyn Transport,
+    ) -> SendOutcome {
+        let facts: AlertFacts = row
+            .facts
+            .as_deref()
+            .and_then(|f| serde_json::from_str(f).ok())
+            .unwrap_or_default();
+        let unsubscribe_url = (channel == Channel::Email)
+            .then(|| {
+                self.inner
+                    .links
+                    .unsubscribe_url(&row.user_id, kind, channel)
+            })
+            .flatten();
+        let context = AlertContext {
+            product: self.settings().product.clone(),
+            facts,
+            unsubscribe_url: unsubscribe_url.clone(),
+        };
+        match self.inner.templates.render(kind, locale, &context) {
+            Err(e) => {
+                tracing::error!(error = %e, "an alert template failed to render");
+                SendOutcome::Rejected {
+                    reason: "the alert template failed to render".into(),
+                }
+            }
+            Ok(rendered) => {
+                let message = Outgoing {
+                    alert_id: row.id.clone(),
+                    kind,
+                    event_id: row.event_id.clone(),
+                    user_id: row.user_id.clone(),
+                    address,
+                    rendered,
+                    unsubscribe_url,
+                };
+                let started = Instant::now();
+                let outcome = transport.send(&message).await;
+                self.metrics().send_took(channel, started.elapsed());
+                outcome
+            }
+        }
     }
 
     /// The state machine's answer, with fresh jitter.

@@ -58,12 +58,22 @@ impl DomainEvent {
 }
 
 /// How the event was received.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Received {
     /// Its stream sequence (`None` for a direct call).
     pub stream_sequence: Option<u64>,
     /// When it was received (stable across redeliveries).
     pub received_at: DateTime<Utc>,
+    /// The W3C `traceparent` its alerts' sends continue
+    /// ([`crate::dispatch::trace::context_of`]).
+    pub traceparent: Option<String>,
+}
+
+/// Who and what the alerts of one event are for.
+struct Origin<'a> {
+    user_id: &'a str,
+    account_id: &'a str,
+    traceparent: Option<&'a str>,
 }
 
 /// What ingesting did.
@@ -159,8 +169,13 @@ impl Notifier {
         let outcome = match alert {
             None => "no_alert",
             Some((kind, facts, due)) => {
+                let origin = Origin {
+                    user_id: &user_id,
+                    account_id: &account_id,
+                    traceparent: received.traceparent.as_deref(),
+                };
                 let created = self
-                    .create_alerts(&txn, event, &user_id, kind, facts, due, now)
+                    .create_alerts(&txn, event, &origin, kind, facts, due, now)
                     .await?;
                 match created {
                     None => "no_contact",
@@ -203,12 +218,13 @@ impl Notifier {
         &self,
         txn: &impl sea_orm::ConnectionTrait,
         event: &DomainEvent,
-        user_id: &str,
+        origin: &Origin<'_>,
         kind: AlertKind,
         facts: AlertFacts,
         due: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Option<Vec<String>>, NotifierError> {
+        let user_id = origin.user_id;
         let Some(contact) = self.inner.book.find(txn, user_id).await? else {
             return Ok(None);
         };
@@ -229,6 +245,8 @@ impl Notifier {
             let alert = NewAlert {
                 id: id.clone(),
                 user_id: user_id.to_owned(),
+                account_id: origin.account_id.to_owned(),
+                traceparent: origin.traceparent.map(str::to_owned),
                 event_id: event.event_id().to_owned(),
                 event_type: event.event_type(),
                 kind,

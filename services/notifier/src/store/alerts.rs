@@ -21,6 +21,10 @@ pub struct NewAlert {
     pub id: String,
     /// The app's user id.
     pub user_id: String,
+    /// The account it is about.
+    pub account_id: String,
+    /// The W3C `traceparent` its send continues (see [`crate::dispatch::trace`]).
+    pub traceparent: Option<String>,
     /// The domain event it answers.
     pub event_id: String,
     /// `account.verified`, ...
@@ -66,6 +70,8 @@ pub async fn insert_once(
         created_at: Set(now),
         updated_at: Set(now),
         sent_at: Set(None),
+        account_id: Set(Some(alert.account_id)),
+        traceparent: Set(alert.traceparent),
     };
     let inserted = Entity::insert(row)
         .on_conflict(
@@ -202,14 +208,29 @@ pub async fn stale_claims(
         .await
 }
 
-/// A page of `user_id`'s alerts, newest first, after `before_id` (exclusive) when given.
-pub async fn page_for_user(
+/// Whose alerts a page lists: a person's, an account's, or that person's about that account.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Owner<'a> {
+    /// The app's user id.
+    pub user_id: Option<&'a str>,
+    /// The account.
+    pub account_id: Option<&'a str>,
+}
+
+/// A page of `owner`'s alerts, newest first, after `before_id` (exclusive) when given.
+pub async fn page(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    owner: Owner<'_>,
     before_id: Option<&str>,
     limit: u64,
 ) -> Result<Vec<Alert>, DbErr> {
-    let mut select = Entity::find().filter(Column::UserId.eq(user_id));
+    let mut select = Entity::find();
+    if let Some(user_id) = owner.user_id {
+        select = select.filter(Column::UserId.eq(user_id));
+    }
+    if let Some(account_id) = owner.account_id {
+        select = select.filter(Column::AccountId.eq(account_id));
+    }
     if let Some(before) = before_id {
         select = select.filter(Column::Id.lt(before));
     }

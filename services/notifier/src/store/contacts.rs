@@ -184,6 +184,48 @@ impl AddressBook {
     }
 }
 
+/// A contact row's addresses re-sealed under the active key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resealed {
+    /// Sealed email address.
+    pub email: Option<String>,
+    /// Sealed phone number.
+    pub phone: Option<String>,
+    /// Sealed push endpoint URL.
+    pub push_url: Option<String>,
+}
+
+impl AddressBook {
+    /// Id of the key that seals.
+    pub fn active_key_id(&self) -> &str {
+        self.keyring.active_key_id()
+    }
+
+    /// `row`'s addresses re-sealed under the active key, or `None` when every one of them is
+    /// sealed under it already (nothing to do).
+    pub fn reseal(&self, row: &contact::Model) -> anyhow::Result<Option<Resealed>> {
+        let user = row.user_id.as_str();
+        let mut stale = false;
+        let mut again = |column: &str, text: Option<&str>| -> anyhow::Result<Option<String>> {
+            let Some(text) = text else { return Ok(None) };
+            if !self.keyring.needs_rotation(&Sealed::from_text(text)?) {
+                return Ok(Some(text.to_owned()));
+            }
+            stale = true;
+            let Some(plain) = self.open(user, column, Some(text))? else {
+                return Ok(None);
+            };
+            self.seal(user, column, &plain).map(Some)
+        };
+        let resealed = Resealed {
+            email: again("email", row.email.as_deref())?,
+            phone: again("phone", row.phone.as_deref())?,
+            push_url: again("push_url", row.push_url.as_deref())?,
+        };
+        Ok(stale.then_some(resealed))
+    }
+}
+
 /// Deletes `user_id`'s contact; whether there was one.
 pub async fn delete(db: &impl ConnectionTrait, user_id: &str) -> Result<bool, DbErr> {
     let result = Entity::delete_by_id(user_id.to_owned()).exec(db).await?;

@@ -6,6 +6,7 @@
 //!   keyring) and what they switched off.
 //! - [`alerts`]: every alert; the send state machine's writes are compare-and-sets here.
 //! - [`waiting`]: deposit events waiting for their account.
+//! - [`rotate`]: contact data re-sealed under the newest key (`rotate-keys`).
 //!
 //! SQLite by default (a file under `./data`), PostgreSQL in production; the same code and
 //! tests run on both.
@@ -16,6 +17,7 @@ pub mod contacts;
 pub mod entities;
 pub mod migrations;
 pub mod preferences;
+pub mod rotate;
 pub mod waiting;
 
 use penny_store::ServiceDb;

@@ -123,7 +123,7 @@ pub fn ach(e: &pb::AchEvent) -> Entry {
     }
 }
 
-/// An alert the notifier recorded.
+/// An alert the notifier recorded, with the trace of the domain event it answers.
 pub fn alert(n: &pb::Notification) -> Entry {
     let channel = pb::Channel::try_from(n.channel)
         .map(|c| short(c.as_str_name(), "CHANNEL_"))
@@ -143,6 +143,6 @@ pub fn alert(n: &pb::Notification) -> Entry {
         source: "alert",
         what: format!("{kind} ({})", n.event_type),
         detail,
-        trace_id: None,
+        trace_id: (!n.trace_id.is_empty()).then(|| n.trace_id.clone()),
     }
 }

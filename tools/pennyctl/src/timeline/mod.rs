@@ -5,16 +5,17 @@
 //!   processed for it or its Item (trace ids from the webhooks' `traceparent` in
 //!   PLAID_WEBHOOKS), every status change (a change a webhook caused carries its trace id);
 //! - transfer-events' `ListEvents`: every ACH event of the account;
-//! - the notifier's `ListNotifications`: every alert (channel, state) about it. Alerts carry no
-//!   account id: an alert is the account's when it answers one of the account's status-change
-//!   events, or when its user has no other account; the rest are counted as unattributed.
+//! - the notifier's `ListNotifications(account_id)`: every alert (channel, state) about it, with
+//!   the trace id of the domain event it answers (its send is a span of that trace). Alerts the
+//!   notifier recorded before it stored account ids name none; the user's such alerts are
+//!   counted as unattributed.
 //!
 //! A source that cannot be reached is named and the rest is printed (exit 6).
 
 mod entry;
 mod trace;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use async_nats::jetstream;
 use clap::Args;
@@ -24,7 +25,7 @@ use tonic::Code;
 
 use crate::exit::{Exit, Failure};
 use crate::output::{Output, object_table};
-use crate::services::ServiceArgs;
+use crate::services::{Notifier, ServiceArgs};
 
 /// Largest page asked of a service.
 const PAGE_SIZE: u32 = 500;
@@ -78,29 +79,11 @@ pub async fn run(
         Ok(events) => entries.extend(events.iter().map(entry::ach)),
         Err(error) => unavailable.push(("transfer-events", error)),
     }
-    let event_ids: HashSet<&str> = history
-        .status_changes
-        .iter()
-        .map(|c| c.event_id.as_str())
-        .filter(|id| !id.is_empty())
-        .collect();
     let mut unattributed = 0usize;
-    match alerts(&args.services, &account.user_id).await {
-        Ok(alerts) => {
-            let only_account = verification
-                .list_accounts(pb::ListAccountsRequest {
-                    user_id: account.user_id.clone(),
-                })
-                .await
-                .map(|r| r.into_inner().accounts.len() == 1)
-                .unwrap_or(false);
-            for alert in &alerts {
-                if only_account || event_ids.contains(alert.event_id.as_str()) {
-                    entries.push(entry::alert(alert));
-                } else {
-                    unattributed += 1;
-                }
-            }
+    match alerts(&args.services, &args.account_id, &account.user_id).await {
+        Ok((alerts, older)) => {
+            entries.extend(alerts.iter().map(entry::alert));
+            unattributed = older;
         }
         Err(error) => unavailable.push(("notifier", error)),
     }
@@ -194,24 +177,49 @@ async fn ach_events(services: &ServiceArgs, account_id: &str) -> anyhow::Result<
     }
 }
 
-/// Every alert of the user.
-async fn alerts(services: &ServiceArgs, user_id: &str) -> anyhow::Result<Vec<pb::Notification>> {
+/// Every alert about `account_id`, and how many of `user_id`'s alerts name no account
+/// (recorded before the notifier stored account ids).
+async fn alerts(
+    services: &ServiceArgs,
+    account_id: &str,
+    user_id: &str,
+) -> anyhow::Result<(Vec<pb::Notification>, usize)> {
     let mut client = services.notifier().await?;
+    let about = every_alert(&mut client, "", account_id).await?;
+    let older = if user_id.is_empty() {
+        0
+    } else {
+        every_alert(&mut client, user_id, "")
+            .await?
+            .iter()
+            .filter(|n| n.account_id.is_empty())
+            .count()
+    };
+    Ok((about, older))
+}
+
+/// Every page of `ListNotifications(user_id, account_id)`.
+async fn every_alert(
+    client: &mut Notifier,
+    user_id: &str,
+    account_id: &str,
+) -> anyhow::Result<Vec<pb::Notification>> {
+    let mut request = pb::ListNotificationsRequest {
+        user_id: user_id.to_owned(),
+        account_id: account_id.to_owned(),
+        page_size: PAGE_SIZE,
+        page_token: String::new(),
+    };
     let mut alerts = Vec::new();
-    let mut page_token = String::new();
     loop {
         let page = client
-            .list_notifications(pb::ListNotificationsRequest {
-                user_id: user_id.to_owned(),
-                page_size: PAGE_SIZE,
-                page_token: page_token.clone(),
-            })
+            .list_notifications(request.clone())
             .await?
             .into_inner();
         alerts.extend(page.notifications);
         if page.next_page_token.is_empty() {
             return Ok(alerts);
         }
-        page_token = page.next_page_token;
+        request.page_token = page.next_page_token;
     }
 }

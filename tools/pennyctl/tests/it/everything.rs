@@ -1,6 +1,7 @@
 //! `pennyctl account timeline` with every service running: the Link session, the webhook, the
-//! status change (with the webhook's trace id), the ACH event and the alert (channel, state),
-//! in time order, complete (exit 0).
+//! status change (with the webhook's trace id), the ACH event and the alert (channel, state,
+//! and the webhook's trace id: one webhook, one trace, to the alert), in time order, complete
+//! (exit 0).
 
 use std::time::Duration;
 
@@ -69,6 +70,20 @@ async fn the_whole_timeline_of_an_account() -> anyhow::Result<()> {
     }
     assert_eq!(timeline["unavailable"], serde_json::json!([]));
     assert_eq!(timeline["unattributed_alerts"], 0);
+    let entries = timeline["entries"].as_array().unwrap();
+    let trace_of = |source: &str| {
+        entries
+            .iter()
+            .find(|e| e["source"] == source)
+            .and_then(|e| e["trace_id"].as_str())
+            .unwrap_or_else(|| panic!("no {source} trace id: {timeline}"))
+    };
+    assert_eq!(trace_of("alert").len(), 32);
+    assert_eq!(
+        trace_of("alert"),
+        trace_of("webhook"),
+        "the alert is in the webhook's trace: {timeline}"
+    );
     notifier.stop().await?;
     transfers.stop().await?;
     app.stop().await

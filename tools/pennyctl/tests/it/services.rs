@@ -18,7 +18,7 @@ pub struct Service {
     pub url: String,
     stop: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
-    _db: TempSqlite,
+    db: TempSqlite,
     _smtp: Option<SmtpServer>,
 }
 
@@ -45,9 +45,14 @@ impl Service {
             url,
             stop,
             task: Some(task),
-            _db: db,
+            db,
             _smtp: smtp,
         }
+    }
+
+    /// Its database's URL.
+    pub fn db_url(&self) -> &str {
+        self.db.url()
     }
 
     /// Stops it and reports how it ended.
@@ -93,6 +98,14 @@ pub async fn transfer_events(app: &Running, pokes: bool) -> anyhow::Result<Servi
 
 /// The notifier on `app`'s NATS, mailing through a real SMTP server.
 pub async fn notifier(app: &Running) -> anyhow::Result<Service> {
+    notifier_with(app, |_| {}).await
+}
+
+/// [`notifier`] with `adjust` applied to its config.
+pub async fn notifier_with(
+    app: &Running,
+    adjust: impl FnOnce(&mut penny_notifier::Config),
+) -> anyhow::Result<Service> {
     let db = TempSqlite::new()?;
     let smtp = SmtpServer::start().await?;
     let mut config = penny_notifier::Config {
@@ -111,6 +124,7 @@ pub async fn notifier(app: &Running) -> anyhow::Result<Service> {
     config.sending.send_retry_base = Duration::from_millis(200);
     config.sending.send_retry_cap = Duration::from_secs(1);
     config.scheduler.scheduler_poll = Duration::from_millis(100);
+    adjust(&mut config);
     let built = penny_notifier::App::build(config).await?;
     let url = format!("http://{}", built.grpc_addr());
     Ok(Service::spawn(url, db, Some(smtp), |stop| {

@@ -46,6 +46,8 @@ impl EmailTransport {
         message::message_id(alert_id, &self.domain)
     }
 
+    /// One SMTP transaction (the span `smtp.send`, a child of the alert's `notifier.send`).
+    #[tracing::instrument(name = "smtp.send", skip_all, fields(otel.kind = "client"))]
     async fn deliver(&self, out: &Outgoing) -> SendOutcome {
         let (envelope, bytes) = match message::build(out, &self.from, &self.domain) {
             Ok(built) => built,

@@ -46,6 +46,10 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// When the provider accepted it.
     pub sent_at: Option<DateTimeUtc>,
+    /// The account it is about (`None` for rows older than the column).
+    pub account_id: Option<String>,
+    /// The W3C `traceparent` of the domain event's handling; the send's span is its child.
+    pub traceparent: Option<String>,
 }
 
 /// No relations.

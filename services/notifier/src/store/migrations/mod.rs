@@ -7,6 +7,7 @@ mod m20261203_000002_create_contacts;
 mod m20261203_000003_create_preferences;
 pub mod m20261203_000004_create_alerts;
 mod m20261203_000005_create_waiting_events;
+mod m20261204_000006_alerts_account_and_trace;
 
 /// Applies every migration of the notifier database, in order (new ones go last).
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_create_preferences::Migration),
             Box::new(m20261203_000004_create_alerts::Migration),
             Box::new(m20261203_000005_create_waiting_events::Migration),
+            Box::new(m20261204_000006_alerts_account_and_trace::Migration),
         ]
     }
 }

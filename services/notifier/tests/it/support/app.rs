@@ -120,11 +120,19 @@ impl TestApp {
 
     /// Every alert of `user`, newest first.
     pub async fn notifications(&self, user: &str) -> anyhow::Result<Vec<pb::Notification>> {
-        let request = pb::ListNotificationsRequest {
+        self.list(pb::ListNotificationsRequest {
             user_id: user.into(),
-            page_size: 500,
-            page_token: String::new(),
-        };
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// One page (up to 500) of the alerts `request` asks for, newest first.
+    pub async fn list(
+        &self,
+        mut request: pb::ListNotificationsRequest,
+    ) -> anyhow::Result<Vec<pb::Notification>> {
+        request.page_size = 500;
         Ok(self
             .client()
             .await?

@@ -96,6 +96,16 @@ pub async fn publish(
     event: &(String, Vec<u8>, String),
     msg_id: &str,
 ) -> anyhow::Result<u64> {
+    publish_traced(js, event, msg_id, None).await
+}
+
+/// [`publish`] with a W3C `traceparent` header, as a publisher inside a trace sends it.
+pub async fn publish_traced(
+    js: &async_nats::jetstream::Context,
+    event: &(String, Vec<u8>, String),
+    msg_id: &str,
+    traceparent: Option<&str>,
+) -> anyhow::Result<u64> {
     let (subject, body, _) = event;
     let content_type = if subject.starts_with("penny.event.deposit.") {
         penny_bus::PROTOBUF_DEPOSIT_EVENT
@@ -104,6 +114,9 @@ pub async fn publish(
     };
     let mut headers = async_nats::HeaderMap::new();
     headers.insert(penny_bus::HDR_CONTENT_TYPE, content_type);
+    if let Some(traceparent) = traceparent {
+        headers.insert(penny_bus::HDR_TRACEPARENT, traceparent);
+    }
     let outcome = penny_bus::publish_durable(
         js,
         subject,
