@@ -6,10 +6,12 @@
 //! expression of both files is parsed (a syntax error fails), every metric it selects must be a
 //! series some service's `/metrics` exposes: a sample, or a family's series by its `# TYPE` (a
 //! counter's `_total`, a histogram's `_bucket`/`_sum`/`_count`; the bare name of either is not a
-//! series), unless a recording rule of the file defines it. The rules file is checked the way
-//! `promtool check rules` would (no promtool is installable offline): known keys only, one of
-//! `record`/`alert`, a `for`, a severity, a summary, a description and a runbook naming the
-//! command to run.
+//! series), unless a recording rule of the file defines it.
+//!
+//! The dashboard must be importable (uid, data-source variable, unique panel ids, the grid,
+//! queries). The rules file is checked the way `promtool check rules` would (no promtool is
+//! installable offline): known keys only, one of `record`/`alert`, a `for`, a severity, a
+//! summary, a description and a runbook naming the command to run.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -195,6 +197,67 @@ fn dashboard_queries(node: &Value, title: &str, out: &mut Vec<Query>) {
             .for_each(|item| dashboard_queries(item, title, out)),
         _ => {}
     }
+}
+
+/// What would stop Grafana importing the dashboard or showing a panel (empty when nothing): a
+/// uid and title, the `datasource` variable every panel uses, unique panel ids, panels inside
+/// the 24-column grid, and queries with a refId and an expression.
+fn check_dashboard(dashboard: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    for key in ["uid", "title"] {
+        if dashboard[key].as_str().is_none_or(str::is_empty) {
+            problems.push(format!("no {key}"));
+        }
+    }
+    if dashboard["schemaVersion"].as_u64().is_none() {
+        problems.push("no schemaVersion".to_owned());
+    }
+    let variables = dashboard["templating"]["list"].as_array();
+    if !variables.is_some_and(|v| {
+        v.iter()
+            .any(|v| v["name"] == "datasource" && v["type"] == "datasource")
+    }) {
+        problems.push("no datasource variable".to_owned());
+    }
+    let mut ids = BTreeSet::new();
+    let panels = dashboard["panels"].as_array().cloned().unwrap_or_default();
+    if panels.is_empty() {
+        problems.push("no panels".to_owned());
+    }
+    for panel in &panels {
+        let title = panel["title"].as_str().unwrap_or("?");
+        if !panel["id"].as_u64().is_some_and(|id| ids.insert(id)) {
+            problems.push(format!("panel {title:?}: id missing or repeated"));
+        }
+        let grid = &panel["gridPos"];
+        let (x, w, h) = (grid["x"].as_u64(), grid["w"].as_u64(), grid["h"].as_u64());
+        if !matches!((x, w, h), (Some(x), Some(w), Some(h)) if w > 0 && h > 0 && x + w <= 24) {
+            problems.push(format!("panel {title:?}: gridPos {grid}"));
+        }
+        if panel["type"] == "row" {
+            continue;
+        }
+        if panel["datasource"]["uid"] != "${datasource}" {
+            problems.push(format!("panel {title:?}: not on the datasource variable"));
+        }
+        let targets = panel["targets"].as_array().cloned().unwrap_or_default();
+        if targets.is_empty() {
+            problems.push(format!("panel {title:?}: no query"));
+        }
+        let mut refs = BTreeSet::new();
+        for target in &targets {
+            if !target["refId"]
+                .as_str()
+                .is_some_and(|r| refs.insert(r.to_owned()))
+            {
+                problems.push(format!("panel {title:?}: refId missing or repeated"));
+            }
+            if target["expr"].as_str().is_none_or(|e| e.trim().is_empty()) {
+                problems.push(format!("panel {title:?}: an empty query"));
+            }
+        }
+    }
+    problems
 }
 
 /// Whether `s` is a Prometheus duration such as `10m` or `1h30m`.
@@ -474,6 +537,8 @@ async fn every_metric_the_dashboard_and_the_alerts_name_exists_on_a_running_serv
     let (problems, recorded, mut queries) = check_rules(&rules);
     assert!(problems.is_empty(), "{RULES}:\n{}", problems.join("\n"));
     let dashboard: Value = serde_json::from_str(&read(DASHBOARD)?)?;
+    let problems = check_dashboard(&dashboard);
+    assert!(problems.is_empty(), "{DASHBOARD}:\n{}", problems.join("\n"));
     let mut panels = Vec::new();
     dashboard_queries(&dashboard["panels"], "", &mut panels);
     assert!(
