@@ -40,6 +40,15 @@ struct Inner {
     latency: Family<EndpointLabel, Histogram, fn() -> Histogram>,
 }
 
+/// The `outcome` label's values.
+const OUTCOMES: [&str; 5] = [
+    "ok",
+    "rate_limited",
+    "client_error",
+    "server_error",
+    "transport",
+];
+
 fn latency_histogram() -> Histogram {
     // 1 ms .. ~33 s: a sandbox answers in a millisecond, Plaid in tens to hundreds.
     Histogram::new(exponential_buckets(0.001, 2.0, 16))
@@ -65,6 +74,24 @@ impl PlaidMetrics {
         Self {
             inner: Arc::new(inner),
         }
+    }
+
+    /// Starts the series of `endpoints` (the ones the service calls) at 0, every outcome and the
+    /// latency, so dashboards and alerts see them before the first call.
+    pub fn with_endpoints(self, endpoints: &[&'static str]) -> Self {
+        for &endpoint in endpoints {
+            for outcome in OUTCOMES {
+                let _ = self
+                    .inner
+                    .attempts
+                    .get_or_create(&AttemptLabels { endpoint, outcome });
+            }
+            let _ = self
+                .inner
+                .latency
+                .get_or_create(&EndpointLabel { endpoint });
+        }
+        self
     }
 
     /// Counts one attempt.

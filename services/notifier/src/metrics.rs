@@ -29,6 +29,18 @@ use sea_orm::DatabaseConnection;
 use crate::domain::{AlertKind, Channel, SendState};
 use crate::store::{alerts, waiting};
 
+/// The `outcome` label's values (see the module documentation).
+const OUTCOMES: [&str; 8] = [
+    "created",
+    "sent",
+    "retried",
+    "failed",
+    "unknown",
+    "suppressed",
+    "deferred",
+    "resent",
+];
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct AlertLabels {
     kind: &'static str,
@@ -113,6 +125,21 @@ impl Metrics {
             "Scheduler passes over due alerts",
             sweeps.clone(),
         );
+        // Every kind, channel and outcome starts at 0: dashboards and alerts see 0, not nothing.
+        for channel in Channel::ALL {
+            for kind in AlertKind::ALL {
+                for outcome in OUTCOMES {
+                    let _ = alerts.get_or_create(&AlertLabels {
+                        kind: kind.as_str(),
+                        channel: channel.as_str(),
+                        outcome,
+                    });
+                }
+            }
+            let _ = send_duration.get_or_create(&ChannelLabel {
+                channel: channel.as_str(),
+            });
+        }
         let metrics = Self {
             consumer,
             alerts,

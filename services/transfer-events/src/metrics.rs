@@ -8,7 +8,9 @@
 //!   `sync_requests_total{kind}` (poke, sweep, manual);
 //! - lease: `lease_acquisitions_total`, `lease_busy_total`, `lease_losses_total`;
 //! - sampled every readiness interval: `cursor_event_id`, `sync_lag_seconds` (how long the
-//!   oldest unserved request has waited), `sync_pending_requests`, `outbox_backlog_messages`;
+//!   oldest unserved request has waited), `sync_pending_requests`,
+//!   `last_sync_completed_timestamp_seconds{feed}` (Unix time of the feed's last completed sync,
+//!   by any replica; 0 before the first), `outbox_backlog_messages`;
 //! - Plaid attempts ([`PlaidMetrics`]) and both consumers ([`ConsumerMetrics`], labelled
 //!   `consumer="pokes"` / `"accounts"`).
 
@@ -24,7 +26,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
 use std::sync::atomic::AtomicU64;
 
-use crate::domain::DepositState;
+use crate::domain::{DepositState, Stage};
 use crate::store::entities::sync_feed;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -40,6 +42,11 @@ struct EventTypeLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabel {
     state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FeedLabel {
+    feed: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -105,6 +112,7 @@ pub struct SyncMetrics {
     cursor: Gauge,
     lag: Gauge<f64, AtomicU64>,
     pending: Gauge,
+    last_completed: Family<FeedLabel, Gauge>,
 }
 
 impl SyncMetrics {
@@ -127,7 +135,9 @@ impl SyncMetrics {
             cursor: Gauge::default(),
             lag: Gauge::default(),
             pending: Gauge::default(),
+            last_completed: Family::default(),
         };
+        m.start_at_zero();
         let r = registry;
         r.register("syncs", "Syncs run, by outcome", m.syncs.clone());
         r.register_with_unit(
@@ -212,7 +222,35 @@ impl SyncMetrics {
             "Sync requests not yet served (0 or more)",
             m.pending.clone(),
         );
+        r.register_with_unit(
+            "last_sync_completed_timestamp",
+            "Unix time of the feed's last completed sync (0 before the first)",
+            Unit::Seconds,
+            m.last_completed.clone(),
+        );
         m
+    }
+
+    /// Creates the series of every known label value at 0 (dashboards and alerts see 0, not
+    /// nothing, before the first sync).
+    fn start_at_zero(&self) {
+        use SyncOutcome::{Cancelled, Completed, Failed, Fenced};
+        for outcome in [Completed, Failed, Fenced, Cancelled] {
+            let _ = self.syncs.get_or_create(&OutcomeLabel {
+                outcome: outcome.label(),
+            });
+        }
+        for event_type in EVENT_TYPES.into_iter().chain(["other"]) {
+            let _ = self.events.get_or_create(&EventTypeLabel { event_type });
+        }
+        for stage in Stage::ALL {
+            let _ = self.deposit_events.get_or_create(&StateLabel {
+                state: stage.state().subject_suffix(),
+            });
+        }
+        for kind in ["poke", "sweep", "manual"] {
+            let _ = self.requests.get_or_create(&KindLabel { kind });
+        }
     }
 
     /// A sync ended.
@@ -292,7 +330,7 @@ impl SyncMetrics {
         self.lease_lost.inc();
     }
 
-    /// Samples the feed row: cursor, pending requests, lag.
+    /// Samples the feed row: cursor, pending requests, lag, last completed sync.
     pub fn sample(&self, row: &sync_feed::Model) {
         self.cursor.set(row.cursor);
         self.pending.set((row.requested - row.served).max(0));
@@ -301,6 +339,11 @@ impl SyncMetrics {
             _ => 0.0,
         };
         self.lag.set(lag);
+        self.last_completed
+            .get_or_create(&FeedLabel {
+                feed: row.feed.clone(),
+            })
+            .set(row.last_sync_finished_at.map_or(0, |at| at.timestamp()));
     }
 }
 
@@ -323,7 +366,9 @@ impl Metrics {
     /// Creates every metric and the registry `/metrics` encodes.
     pub fn new() -> (Registry, Self) {
         let mut registry = Registry::with_prefix("penny_transfer_events");
-        let plaid = PlaidMetrics::register(&mut registry);
+        // Both feeds' sync endpoints: the mode picks one; the other stays at 0.
+        let plaid = PlaidMetrics::register(&mut registry)
+            .with_endpoints(&["/bank_transfer/event/sync", "/transfer/event/sync"]);
         let pokes = ConsumerMetrics::register(
             registry.sub_registry_with_label(("consumer".into(), "pokes".into())),
         );

@@ -108,7 +108,9 @@ impl App {
         };
         let replicas = usize::from(config.stream_replicas);
         let limiter =
-            RateLimiter::open(&js, &config.rate_limits.rate_limit_bucket, limits, replicas).await?;
+            RateLimiter::open(&js, &config.rate_limits.rate_limit_bucket, limits, replicas)
+                .await?
+                .with_metrics(metrics.limiter.clone());
         let plaid = PlaidClient::new(
             PlaidClientConfig::from_args(&config.plaid).with_metrics(metrics.plaid.clone()),
         )

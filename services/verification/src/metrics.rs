@@ -1,17 +1,19 @@
 //! The verification service's `/metrics`: Plaid attempts by endpoint and outcome with latency
 //! ([`PlaidMetrics`]), each webhook consumer's outcomes, lag, redeliveries and dead letters
-//! ([`ConsumerMetrics`], labelled `consumer="prompt"` or `"numbers"`), the outbox backlog and
-//! accounts by status. The database gauges are refreshed by [`Metrics::sample_db_every`] (not
+//! ([`ConsumerMetrics`], labelled `consumer="prompt"` or `"numbers"`), the shared `/auth/get`
+//! budget's decisions ([`RateLimitMetrics`]), the outbox backlog and accounts by status. The database gauges are refreshed by [`Metrics::sample_db_every`] (not
 //! by readiness: counting accounts scans the table, and a probe must stay cheap). The Link
 //! funnel's metrics are [`LinkMetrics`].
 //!
 //! Names carry the `penny_verification_` prefix, e.g. `penny_verification_plaid_requests_total`,
-//! `penny_verification_consumer_pending_messages`, `penny_verification_outbox_backlog_messages`,
-//! `penny_verification_accounts{status}`.
+//! `penny_verification_consumer_pending_messages`,
+//! `penny_verification_rate_limit_decisions_total{endpoint,budget,decision}`,
+//! `penny_verification_outbox_backlog_messages`, `penny_verification_accounts{status}`.
 
 use std::time::Duration;
 
 use penny_bus::ConsumerMetrics;
+use penny_bus::kv::RateLimitMetrics;
 use penny_plaid::PlaidMetrics;
 use penny_store::Outbox;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -24,6 +26,16 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::Status;
 use crate::funnel::LinkMetrics;
 use crate::store::accounts;
+use crate::verifier::AUTH_GET;
+
+/// The Plaid endpoints the service calls: their series start at 0.
+const PLAID_ENDPOINTS: [&str; 5] = [
+    "/link/token/create",
+    "/item/public_token/exchange",
+    "/accounts/get",
+    "/auth/get",
+    "/item/remove",
+];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabel {
@@ -42,6 +54,8 @@ pub struct Metrics {
     pub numbers: ConsumerMetrics,
     /// The Link funnel.
     pub link: LinkMetrics,
+    /// The shared `/auth/get` budget (give it to the limiter).
+    pub limiter: RateLimitMetrics,
     outbox_backlog: Gauge,
     accounts: Family<StatusLabel, Gauge>,
 }
@@ -50,7 +64,7 @@ impl Metrics {
     /// Creates every metric and the registry `/metrics` encodes.
     pub fn new() -> (Registry, Self) {
         let mut registry = Registry::with_prefix("penny_verification");
-        let plaid = PlaidMetrics::register(&mut registry);
+        let plaid = PlaidMetrics::register(&mut registry).with_endpoints(&PLAID_ENDPOINTS);
         let prompt = ConsumerMetrics::register(
             registry.sub_registry_with_label(("consumer".into(), "prompt".into())),
         );
@@ -58,6 +72,7 @@ impl Metrics {
             registry.sub_registry_with_label(("consumer".into(), "numbers".into())),
         );
         let link = LinkMetrics::register(&mut registry);
+        let limiter = RateLimitMetrics::register(&mut registry).with_endpoints(&[AUTH_GET]);
         let outbox_backlog = Gauge::default();
         registry.register(
             "outbox_backlog_messages",
@@ -71,6 +86,7 @@ impl Metrics {
             prompt,
             numbers,
             link,
+            limiter,
             outbox_backlog,
             accounts,
         };

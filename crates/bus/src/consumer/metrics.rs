@@ -26,7 +26,7 @@ struct OutcomeLabel {
 /// | `consumer_pending_messages` | gauge | messages in the stream not yet delivered to the consumer (lag) |
 /// | `consumer_ack_pending_messages` | gauge | delivered, not yet acknowledged (all replicas) |
 /// | `consumer_redelivered_messages` | gauge | delivered more than once and not yet acknowledged |
-/// | `consumer_dead_letters` | gauge | messages this consumer parked in `DEAD_LETTERS` |
+/// | `consumer_dead_letter_messages` | gauge | messages this consumer parked in `DEAD_LETTERS` |
 #[derive(Clone, Debug)]
 pub struct ConsumerMetrics {
     inner: Arc<Inner>,
@@ -69,7 +69,7 @@ impl ConsumerMetrics {
             inner.redelivered.clone(),
         );
         registry.register(
-            "consumer_dead_letters",
+            "consumer_dead_letter_messages",
             "Messages this consumer parked in DEAD_LETTERS",
             inner.dead_letters.clone(),
         );

@@ -22,6 +22,7 @@ use async_nats::jetstream::{self, context::CreateKeyValueError, kv};
 
 use super::gcra::{self, Schedule};
 use super::key::key_token;
+use super::metrics::{Budget, RateLimitMetrics};
 
 /// Default bucket name.
 pub const BUCKET: &str = "penny_rate_limits";
@@ -93,6 +94,7 @@ pub enum RateLimitError {
 pub struct RateLimiter {
     store: kv::Store,
     limits: Limits,
+    metrics: Option<RateLimitMetrics>,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -128,7 +130,18 @@ impl RateLimiter {
                 bucket: bucket.to_owned(),
                 source,
             })?;
-        Ok(Self { store, limits })
+        Ok(Self {
+            store,
+            limits,
+            metrics: None,
+        })
+    }
+
+    /// Counts every decision in `metrics` (and publishes the client budget there).
+    pub fn with_metrics(mut self, metrics: RateLimitMetrics) -> Self {
+        metrics.limits(self.limits);
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The configured limits.
@@ -149,15 +162,11 @@ impl RateLimiter {
     /// The per-Item budget is checked first, so a busy Item never spends the shared budget.
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn acquire(&self, endpoint: &str, item_id: &str) -> Result<Grant, RateLimitError> {
-        if self.limits.per_item > 0 {
-            let key = format!("{endpoint}.item.{}", key_token(item_id));
-            if let Grant::Wait(d) = self.take(&key, self.item_schedule()).await? {
-                return Ok(Grant::Wait(d));
-            }
+        if let Grant::Wait(d) = self.take_item(endpoint, item_id).await? {
+            return Ok(Grant::Wait(d));
         }
         if self.limits.per_client > 0 {
-            let key = format!("{endpoint}.client");
-            return self.take(&key, self.client_schedule()).await;
+            return self.take_client(endpoint).await;
         }
         Ok(Grant::Granted)
     }
@@ -175,19 +184,13 @@ impl RateLimiter {
         endpoint: &str,
         item_id: &str,
     ) -> Result<Grant, RateLimitError> {
-        if self.limits.per_item > 0 {
-            let key = format!("{endpoint}.item.{}", key_token(item_id));
-            if let Grant::Wait(d) = self.take(&key, self.item_schedule()).await? {
-                return Ok(Grant::Wait(d));
-            }
+        if let Grant::Wait(d) = self.take_item(endpoint, item_id).await? {
+            return Ok(Grant::Wait(d));
         }
         if self.limits.per_client == 0 {
             return Ok(Grant::Granted);
         }
-        match self
-            .take(&format!("{endpoint}.client"), self.client_schedule())
-            .await?
-        {
+        match self.take_client(endpoint).await? {
             Grant::Granted => Ok(Grant::Granted),
             Grant::Wait(wait) => self.turn(endpoint, wait).await.map(Grant::Wait),
         }
@@ -244,6 +247,31 @@ impl RateLimiter {
             Some(e) => (0, e.revision),
             None => (0, 0),
         })
+    }
+
+    /// Takes one unit of `item_id`'s budget for `endpoint` (granted when unlimited).
+    async fn take_item(&self, endpoint: &str, item_id: &str) -> Result<Grant, RateLimitError> {
+        if self.limits.per_item == 0 {
+            return Ok(Grant::Granted);
+        }
+        let key = format!("{endpoint}.item.{}", key_token(item_id));
+        let grant = self.take(&key, self.item_schedule()).await?;
+        self.count(endpoint, Budget::Item, &grant);
+        Ok(grant)
+    }
+
+    /// Takes one unit of the client's budget for `endpoint`.
+    async fn take_client(&self, endpoint: &str) -> Result<Grant, RateLimitError> {
+        let key = format!("{endpoint}.client");
+        let grant = self.take(&key, self.client_schedule()).await?;
+        self.count(endpoint, Budget::Client, &grant);
+        Ok(grant)
+    }
+
+    fn count(&self, endpoint: &str, budget: Budget, grant: &Grant) {
+        if let Some(metrics) = &self.metrics {
+            metrics.decided(endpoint, budget, grant);
+        }
     }
 
     /// The per-client budget: spent evenly, one second's share at once.

@@ -1,11 +1,12 @@
 //! `kv::RateLimiter` against a real nats-server: replicas share one budget, per-Item budgets are
 //! separate, the budget is spent evenly (a one-second burst, not a minute's worth at once), and
-//! a spent budget says how long to wait.
+//! a spent budget says how long to wait; its metrics count each budget's decisions.
 
 use std::time::Duration;
 
-use penny_bus::kv::{Grant, Limits, RATE_LIMIT_BUCKET, RateLimiter};
+use penny_bus::kv::{Grant, Limits, RATE_LIMIT_BUCKET, RateLimitMetrics, RateLimiter};
 use penny_testkit::NatsServer;
+use prometheus_client::registry::Registry;
 use tokio::time::Instant;
 
 use crate::support::context;
@@ -179,5 +180,46 @@ async fn a_waiter_that_comes_back_at_its_turn_finds_its_unit() {
             Grant::Granted,
             "waiter {i} at its turn"
         );
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_each_budget_s_decisions_and_show_the_client_budget() {
+    penny_testkit::init();
+    let server = NatsServer::start().await.unwrap();
+    // Per Item: 2 a minute (the second unit 30 s later); per client: 60 a minute (a burst of 1).
+    let limits = Limits {
+        per_item: 2,
+        per_client: 60,
+        window: WINDOW,
+    };
+    let mut registry = Registry::with_prefix("penny_test");
+    let metrics = RateLimitMetrics::register(&mut registry);
+    let limiter = replica(&server, limits).await.with_metrics(metrics.clone());
+    // Item a: granted by both budgets; item a again: refused by its own budget (the client's
+    // is not asked); item b: granted by its budget, refused by the client's (spent by a).
+    assert_eq!(
+        limiter.acquire("auth_get", "a").await.unwrap(),
+        Grant::Granted
+    );
+    assert!(matches!(
+        limiter.acquire("auth_get", "a").await.unwrap(),
+        Grant::Wait(_)
+    ));
+    assert!(matches!(
+        limiter.acquire_or_queue("auth_get", "b").await.unwrap(),
+        Grant::Wait(_)
+    ));
+    assert_eq!(metrics.decisions("auth_get", "item", "granted"), 2);
+    assert_eq!(metrics.decisions("auth_get", "item", "refused"), 1);
+    assert_eq!(metrics.decisions("auth_get", "client", "granted"), 1);
+    assert_eq!(metrics.decisions("auth_get", "client", "refused"), 1);
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    for line in [
+        "penny_test_rate_limit_decisions_total{endpoint=\"auth_get\",budget=\"client\",decision=\"refused\"} 1",
+        "penny_test_rate_limit_client_limit_per_second 1.0",
+    ] {
+        assert!(text.contains(line), "{line} missing from\n{text}");
     }
 }

@@ -17,8 +17,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use super::event::LinkEvent;
+use super::event::{Callback, LinkEvent};
 use super::progress::Progress;
+use super::step::Step;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CallbackLabel {
@@ -48,7 +49,7 @@ pub struct LinkMetrics {
 }
 
 impl LinkMetrics {
-    /// Registers the metrics in `registry`.
+    /// Registers the metrics in `registry`; every callback and step starts at 0.
     pub fn register(registry: &mut Registry) -> Self {
         let metrics = Self {
             events: Family::default(),
@@ -60,6 +61,16 @@ impl LinkMetrics {
                 Histogram::new(exponential_buckets(1.0, 2.0, 16))
             }),
         };
+        for callback in [Callback::OnEvent, Callback::OnExit, Callback::OnSuccess] {
+            let _ = metrics.events.get_or_create(&CallbackLabel {
+                callback: callback.as_str(),
+            });
+        }
+        for step in Step::ALL {
+            let _ = metrics.sessions.get_or_create(&StepLabel {
+                step: step.as_str(),
+            });
+        }
         registry.register(
             "link_events",
             "Link callbacks recorded, by callback",
@@ -132,7 +143,6 @@ mod tests {
     use prometheus_client::encoding::text::encode;
 
     use super::*;
-    use crate::funnel::event::Callback;
 
     fn event(name: &str, view: &str, s: i64) -> LinkEvent {
         LinkEvent::on_event(name, view, Utc.timestamp_opt(1_790_000_000 + s, 0).unwrap())

@@ -31,6 +31,7 @@ pub use exchange::LinkAccountInput;
 pub use history::AccountHistory;
 pub use inbox::{INBOX_CONSUMER, WebhookOutcome};
 pub use link::{UpdateReason, UpdateToken};
+pub(crate) use numbers::AUTH_GET;
 
 use crate::crash::CrashPoint;
 use crate::domain::LinkOffer;

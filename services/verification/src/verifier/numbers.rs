@@ -14,7 +14,7 @@ use crate::store::{Numbers, accounts};
 use penny_bus::kv::Grant;
 
 /// Limiter key of `/auth/get`.
-const AUTH_GET: &str = "auth_get";
+pub(crate) const AUTH_GET: &str = "auth_get";
 
 impl Verifier {
     /// Takes one unit of `endpoint`'s budget for `item_id`, waiting at most `max_wait`; with

@@ -110,7 +110,7 @@ async fn a_nats_outage_turns_readyz_and_grpc_health_not_ready_until_it_ends_on(
         .await?;
     for name in [
         "penny_verification_consumer_pending_messages{consumer=\"numbers\"}",
-        "penny_verification_consumer_dead_letters{consumer=\"prompt\"}",
+        "penny_verification_consumer_dead_letter_messages{consumer=\"prompt\"}",
         "penny_verification_outbox_backlog_messages",
         "penny_verification_accounts{status=\"verified\"}",
     ] {
