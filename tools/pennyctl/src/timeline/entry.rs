@@ -119,7 +119,8 @@ pub fn ach(e: &pb::AchEvent) -> Entry {
         source: "ach",
         what: e.plaid_event_type.clone(),
         detail,
-        trace_id: None,
+        // The trace of the sync that recorded it.
+        trace_id: (!e.trace_id.is_empty()).then(|| e.trace_id.clone()),
     }
 }
 

@@ -4,7 +4,8 @@
 //! - verification's `GetAccountHistory`: the Link session that linked it, every webhook
 //!   processed for it or its Item (trace ids from the webhooks' `traceparent` in
 //!   PLAID_WEBHOOKS), every status change (a change a webhook caused carries its trace id);
-//! - transfer-events' `ListEvents`: every ACH event of the account;
+//! - transfer-events' `ListEvents`: every ACH event of the account, with the trace id of the
+//!   sync that recorded it;
 //! - the notifier's `ListNotifications(account_id)`: every alert (channel, state) about it, with
 //!   the trace id of the domain event it answers (its send is a span of that trace). Alerts the
 //!   notifier recorded before it stored account ids name none; the user's such alerts are

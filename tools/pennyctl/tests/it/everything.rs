@@ -84,6 +84,14 @@ async fn the_whole_timeline_of_an_account() -> anyhow::Result<()> {
         trace_of("webhook"),
         "the alert is in the webhook's trace: {timeline}"
     );
+    // Every ACH event carries the trace of the sync that recorded it.
+    for ach in entries.iter().filter(|e| e["source"] == "ach") {
+        assert_eq!(
+            ach["trace_id"].as_str().map(str::len),
+            Some(32),
+            "an ACH event's trace id: {timeline}"
+        );
+    }
     notifier.stop().await?;
     transfers.stop().await?;
     app.stop().await
