@@ -14,6 +14,10 @@ pub use penny_bus::AccountEvent as AccountChange;
 pub trait AccountAlert {
     /// The alert it asks for, if any.
     fn alert(self) -> Option<AlertKind>;
+
+    /// Whether it settles the account's verification for good (verified, failed, expired,
+    /// revoked): a Same-Day "check your statement" reminder is then no longer true.
+    fn settles(self) -> bool;
 }
 
 impl AccountAlert for AccountChange {
@@ -29,6 +33,13 @@ impl AccountAlert for AccountChange {
             Self::NumbersChanged => Some(AlertKind::NumbersChanged),
             Self::Linked | Self::LoginRepaired | Self::Revoked => None,
         }
+    }
+
+    fn settles(self) -> bool {
+        matches!(
+            self,
+            Self::Verified | Self::VerificationExpired | Self::VerificationFailed | Self::Revoked
+        )
     }
 }
 

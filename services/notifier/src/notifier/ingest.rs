@@ -18,12 +18,12 @@ use penny_store::inbox::{self, InboxEntry, Lookup};
 use super::{INBOX_CONSUMER, Notifier, NotifierError};
 use crate::domain::facts::mask_digits;
 use crate::domain::plan::{Plan, SuppressReason, plan};
-use crate::domain::route::{AccountAlert as _, AccountChange, Flow, deposit_alert};
+use crate::domain::route::{AccountAlert, AccountChange, Flow, deposit_alert};
 use crate::domain::schedule::deposit_due;
 use crate::domain::{AlertFacts, AlertKind, Channel, Reason, SendState};
 use crate::store::accounts::{self, AccountFacts};
 use crate::store::alerts::{self, NewAlert};
-use crate::store::{preferences, waiting};
+use crate::store::{preferences, reminders, waiting};
 
 /// A decoded domain event.
 #[derive(Clone, Debug, PartialEq)]
@@ -120,6 +120,19 @@ impl Notifier {
                     occurred_at: timestamp(event.occurred_at.as_ref()).unwrap_or(now),
                 };
                 accounts::record(&txn, &facts, now).await?;
+                if change.settles() {
+                    let withdrawn = reminders::withdraw(
+                        &txn,
+                        &event.account_id,
+                        &format!("account_{}", facts.change),
+                        now,
+                    )
+                    .await?;
+                    for channel in withdrawn.iter().filter_map(|c| c.parse::<Channel>().ok()) {
+                        self.metrics()
+                            .alert(AlertKind::DepositPosted, channel, "suppressed");
+                    }
+                }
                 let alert = change.alert().map(|kind| {
                     let facts = AlertFacts {
                         mask: facts.mask.clone(),
@@ -138,11 +151,15 @@ impl Notifier {
                     });
                 };
                 waiting::clear(&txn, &deposit.event_id).await?;
+                let settled = AccountChange::from_suffix(&account.last_change)
+                    .is_some_and(AccountAlert::settles);
                 let kind = deposit_alert(
                     deposit.state(),
                     deposit.direction(),
                     Flow::parse(&account.flow),
-                );
+                )
+                // A reminder to confirm a deposit of an account already settled is not true.
+                .filter(|kind| !(settled && *kind == AlertKind::DepositPosted));
                 let alert = kind.map(|kind| {
                     let reason = (kind == AlertKind::DepositReversed).then(|| {
                         Reason::of_return(deposit.return_category(), &deposit.ach_return_code)

@@ -17,6 +17,7 @@ pub mod contacts;
 pub mod entities;
 pub mod migrations;
 pub mod preferences;
+pub mod reminders;
 pub mod rotate;
 pub mod waiting;
 

@@ -14,6 +14,7 @@ mod crash;
 mod dedupe;
 mod outages;
 mod records;
+mod reminders;
 mod replicas;
 mod rotate;
 mod schedule;
