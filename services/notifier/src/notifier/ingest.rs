@@ -143,6 +143,7 @@ impl Notifier {
                 (event.user_id.clone(), event.account_id.clone(), alert)
             }
             DomainEvent::Deposit(deposit) => {
+                accounts::lock(&txn, &deposit.account_id).await?;
                 let Some(account) = accounts::find(&txn, &deposit.account_id).await? else {
                     txn.rollback().await?;
                     return Err(NotifierError::AccountUnknown {

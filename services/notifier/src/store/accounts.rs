@@ -94,6 +94,19 @@ pub async fn record(
     Ok(())
 }
 
+/// Locks the account's row for the rest of the transaction (a write that changes nothing), so
+/// a deposit event and an account event of one account handled at once by two consumers or
+/// replicas are applied one after the other: the deposit sees the account's settled state, or
+/// the account event sees the deposit's reminder. (SQLite serialises writers anyway.)
+pub async fn lock(db: &impl ConnectionTrait, account_id: &str) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::UpdatedAt, Expr::col(Column::UpdatedAt).into())
+        .filter(Column::AccountId.eq(account_id))
+        .exec(db)
+        .await
+        .map(drop)
+}
+
 /// The account, if an account event named it.
 pub async fn find(
     db: &impl ConnectionTrait,

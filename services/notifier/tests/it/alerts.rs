@@ -124,8 +124,16 @@ async fn every_kind_in_both_languages(kind: DbKind) -> anyhow::Result<()> {
         }
         let reversed = events::deposit(pb::DepositState::Reversed, &account, now, None);
         publish_once(&js, &reversed).await?;
+        // The reminder to confirm a deposit is for an account still waiting for its code (a
+        // settled account gets none): a second account of the same person.
+        let waiting = format!("acc-{user}-2");
+        publish_once(
+            &js,
+            &events::account("linked", user, &waiting, same_day, now),
+        )
+        .await?;
         let available = now + Duration::hours(22);
-        let posted = events::deposit(pb::DepositState::Posted, &account, now, Some(available));
+        let posted = events::deposit(pb::DepositState::Posted, &waiting, now, Some(available));
         publish_once(&js, &posted).await?;
     }
     // Six kinds now, for two people, on three channels each.

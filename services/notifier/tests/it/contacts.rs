@@ -126,8 +126,14 @@ async fn validation_and_erasure(kind: DbKind) -> anyhow::Result<()> {
         &events::account("verified", "kim", "acc-kim", same_day, now),
     )
     .await?;
+    // A deposit reminder for a second account, still waiting for its code.
+    publish_once(
+        &js,
+        &events::account("linked", "kim", "acc-kim-2", same_day, now),
+    )
+    .await?;
     let later = now + chrono::Duration::hours(20);
-    let posted = events::deposit(pb::DepositState::Posted, "acc-kim", now, Some(later));
+    let posted = events::deposit(pb::DepositState::Posted, "acc-kim-2", now, Some(later));
     publish_once(&js, &posted).await?;
     env.smtp.wait_for(1, ARRIVAL).await?;
     penny_testkit::poll_until(ARRIVAL, || async {

@@ -72,7 +72,9 @@ async fn withdrawn(kind: DbKind) -> anyhow::Result<()> {
     app.sweeps(3).await?;
     assert_eq!(env.smtp.messages()?.len(), 1);
 
-    // Out of order for a second account: the failure is recorded before its deposit event.
+    // Out of order for a second account: its failure is recorded (and alerted) before its
+    // deposit event arrives; the reminder would be due tomorrow.
+    env.clock.set(posted + Duration::hours(3));
     publish_once(
         &js,
         &events::account("linked", "ivy", "acc-ivy-2", same_day, posted),
@@ -89,6 +91,15 @@ async fn withdrawn(kind: DbKind) -> anyhow::Result<()> {
         ),
     )
     .await?;
+    penny_testkit::poll_until(ARRIVAL, || async {
+        let listed = app.notifications("ivy").await.ok()?;
+        let failed = listed
+            .iter()
+            .filter(|n| n.kind == pb::AlertKind::VerificationFailed as i32)
+            .count();
+        (failed == 3).then_some(())
+    })
+    .await?;
     publish_once(
         &js,
         &events::deposit(
@@ -98,15 +109,6 @@ async fn withdrawn(kind: DbKind) -> anyhow::Result<()> {
             Some(wednesday),
         ),
     )
-    .await?;
-    penny_testkit::poll_until(ARRIVAL, || async {
-        let listed = app.notifications("ivy").await.ok()?;
-        let failed = listed
-            .iter()
-            .filter(|n| n.kind == pb::AlertKind::VerificationFailed as i32)
-            .count();
-        (failed == 3).then_some(())
-    })
     .await?;
     // Every event handled (the deposit event changes nothing), then: no reminder exists.
     penny_testkit::wait_consumer_drained(&js, penny_bus::PENNY_EVENTS, "notifier").await?;

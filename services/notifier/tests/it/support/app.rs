@@ -63,7 +63,9 @@ impl Env {
         config.sending.send_retry_base = Duration::from_millis(200);
         config.sending.send_retry_cap = Duration::from_secs(1);
         config.sending.send_max_attempts = 30;
-        config.sending.claim_ttl = Duration::from_secs(3);
+        // Long enough that a send on a loaded 2-core machine never outlives its claim (a claim
+        // older than this is `unknown` and resent): crash tests use the binary with 3 s.
+        config.sending.claim_ttl = Duration::from_secs(15);
         config.sending.reconcile_after = Duration::from_millis(200);
         config.scheduler.scheduler_poll = Duration::from_millis(100);
         config.scheduler.scheduler_lease_ttl = Duration::from_secs(2);
