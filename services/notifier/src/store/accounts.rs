@@ -100,7 +100,7 @@ pub async fn record(
 /// the account event sees the deposit's reminder. (SQLite serialises writers anyway.)
 pub async fn lock(db: &impl ConnectionTrait, account_id: &str) -> Result<(), DbErr> {
     Entity::update_many()
-        .col_expr(Column::UpdatedAt, Expr::col(Column::UpdatedAt).into())
+        .col_expr(Column::UpdatedAt, Expr::col(Column::UpdatedAt))
         .filter(Column::AccountId.eq(account_id))
         .exec(db)
         .await
