@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use penny_e2e::local::{LocalOptions, LocalStack, Ports};
-use penny_e2e::morning::Clients;
+use penny_e2e::morning::{Clients, steps};
 use penny_proto::v1 as pb;
 use penny_testkit::{Advance, OtlpReceiver, ReceivedSpan};
 
@@ -60,29 +60,14 @@ async fn linked(stack: &LocalStack, clients: &mut Clients, user: &str) -> anyhow
             ..Default::default()
         })
         .await?;
-    let link = clients
-        .verification
-        .create_link_token(pb::CreateLinkTokenRequest {
-            user_id: user.into(),
-            ..Default::default()
-        })
-        .await?
-        .into_inner();
-    let done = stack.sandbox().complete_link(&link.link_token).await?;
-    let exchanged = clients
-        .verification
-        .exchange_public_token(pb::ExchangePublicTokenRequest {
-            user_id: user.into(),
-            public_token: done.public_token,
-            accounts: vec![],
-        })
-        .await?
-        .into_inner();
-    let account = exchanged
-        .accounts
-        .first()
-        .ok_or_else(|| anyhow::anyhow!("no account"))?;
-    Ok(account.account_id.clone())
+    steps::link_user(
+        clients,
+        &stack.sandbox(),
+        user,
+        pb::LinkFlow::Automated,
+        None,
+    )
+    .await
 }
 
 /// Every span's parent is in the trace, and exactly one span, `root`, has none.

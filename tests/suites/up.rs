@@ -7,10 +7,10 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use penny_e2e::local::{LocalOptions, LocalStack, Ports};
-use penny_e2e::morning::Clients;
+use penny_e2e::morning::{Clients, steps};
 use penny_e2e::process::binary;
 use penny_proto::v1 as pb;
-use penny_testkit::{Advance, LinkCompletion, poll_until};
+use penny_testkit::{Advance, poll_until};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -29,54 +29,14 @@ async fn link(
     user: &str,
     flow: pb::LinkFlow,
 ) -> anyhow::Result<String> {
-    let link = clients
-        .verification
-        .create_link_token(pb::CreateLinkTokenRequest {
-            user_id: user.into(),
-            flow: flow as i32,
-            ..Default::default()
-        })
-        .await?
-        .into_inner();
-    let completion = if flow == pb::LinkFlow::SameDay {
-        LinkCompletion::same_day(&link.link_token)
-    } else {
-        LinkCompletion {
-            link_token: link.link_token,
-            ..LinkCompletion::default()
-        }
-    };
-    let done = stack.sandbox().complete_link_with(&completion).await?;
-    let exchanged = clients
-        .verification
-        .exchange_public_token(pb::ExchangePublicTokenRequest {
-            user_id: user.into(),
-            public_token: done.public_token,
-            accounts: vec![],
-        })
-        .await?
-        .into_inner();
-    Ok(exchanged.accounts[0].account_id.clone())
+    steps::link_user(clients, &stack.sandbox(), user, flow, None).await
 }
 
 async fn posted(stack: &LocalStack, clients: &Clients, account_id: &str) -> anyhow::Result<()> {
     let mut post = Advance::to("posted").accounts([account_id.to_owned()]);
     post.poke = Some(true);
     stack.sandbox().advance_transfers(&post).await?;
-    poll_until(WAIT, || {
-        let mut client = clients.transfers.clone();
-        async move {
-            let status = client
-                .get_deposit_status(pb::GetDepositStatusRequest {
-                    account_id: account_id.into(),
-                })
-                .await
-                .ok()?
-                .into_inner();
-            (status.summary?.state == pb::DepositState::Posted as i32).then_some(())
-        }
-    })
-    .await
+    steps::wait_deposit(clients, account_id, pb::DepositState::Posted).await
 }
 
 async fn status(clients: &mut Clients, account_id: &str) -> anyhow::Result<i32> {

@@ -86,6 +86,9 @@ pub fn plan(options: &LocalOptions, stack: &LocalStack) -> Vec<Launch> {
         ("PENNY_NOTIFIER_SMS_ACCOUNT_SID", SMS_SID.to_owned()),
         ("PENNY_NOTIFIER_SMS_AUTH_TOKEN", SMS_TOKEN.to_owned()),
         ("PENNY_NOTIFIER_PUSH_SIGNING_SECRET", PUSH_SECRET.to_owned()),
+        // A deposit event that overtakes its account's `linked` event is retried until the
+        // notifier knows the account: locally, every 2 s at most (production: backoff to 5 min).
+        ("PENNY_NOTIFIER_CONSUMER_RETRY_CAP", "2s".to_owned()),
     ]);
     let admin = |port: u16| format!("http://127.0.0.1:{port}/readyz");
     vec![

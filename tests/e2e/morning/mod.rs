@@ -15,21 +15,20 @@
 //! alerts by email, SMS and push) happens in the services on their own.
 
 mod clients;
+pub mod steps;
 mod table;
 
 use std::time::Duration;
 
 use anyhow::Context as _;
 use penny_proto::v1 as pb;
-use penny_testkit::{Advance, LinkCompletion, SandboxControl, poll_until};
+use penny_testkit::{Advance, LinkCompletion, SandboxControl};
 
 pub use clients::Clients;
 pub use table::{Row, render, snapshot};
 
 use crate::local::LocalStack;
 
-/// How long one expected change may take.
-const WAIT: Duration = Duration::from_secs(60);
 /// The code the sandbox puts in a Same-Day deposit's description.
 const SAME_DAY_CODE: &str = "ABC";
 
@@ -83,10 +82,6 @@ impl Flow {
             Flow::SameDay => "Same-Day, right code",
             Flow::WrongCodes => "Same-Day, wrong codes",
         }
-    }
-
-    fn same_day(self) -> bool {
-        matches!(self, Flow::SameDay | Flow::WrongCodes)
     }
 
     /// The channels its user asked for (ada all three, eve push too, the others email).
@@ -155,7 +150,7 @@ pub async fn play(stack: &LocalStack, narrator: &dyn Narrator) -> anyhow::Result
         } else {
             pb::DepositState::Posted
         };
-        wait_deposit(&mut clients, &account.account_id, wanted).await?;
+        steps::wait_deposit(&clients, &account.account_id, wanted).await?;
     }
 
     narrator.say("eve enters the deposit's code in Link update mode; the app calls RefreshAccount");
@@ -171,13 +166,13 @@ pub async fn play(stack: &LocalStack, narrator: &dyn Narrator) -> anyhow::Result
     narrator.say("a day passes at the bank: Plaid verifies the deposits it could match");
     bank.advance_clock(Duration::from_secs(86_400)).await?;
     for flow in [Flow::Automatic, Flow::UpdateMode] {
-        wait_status(&mut clients, &id(flow), pb::AccountStatus::Verified).await?;
+        steps::wait_status(&clients, &id(flow), pb::AccountStatus::Verified).await?;
     }
 
     narrator.say("dee's bank asks her to log in again (ITEM_LOGIN_REQUIRED)");
     bank.reset_login(&id(Flow::UpdateMode)).await?;
-    wait_status(
-        &mut clients,
+    steps::wait_status(
+        &clients,
         &id(Flow::UpdateMode),
         pb::AccountStatus::NeedsUpdate,
     )
@@ -200,7 +195,7 @@ pub async fn play(stack: &LocalStack, narrator: &dyn Narrator) -> anyhow::Result
     narrator.say("a week passes: the deposits Plaid could not match expire");
     bank.advance_clock(Duration::from_secs(7 * 86_400)).await?;
     for flow in [Flow::Expires, Flow::Reversed] {
-        wait_status(&mut clients, &id(flow), pb::AccountStatus::Expired).await?;
+        steps::wait_status(&clients, &id(flow), pb::AccountStatus::Expired).await?;
     }
     Ok(accounts)
 }
@@ -236,46 +231,13 @@ async fn link(
     bank: &SandboxControl,
     flow: Flow,
 ) -> anyhow::Result<DemoAccount> {
-    let link = clients
-        .verification
-        .create_link_token(pb::CreateLinkTokenRequest {
-            user_id: flow.user().into(),
-            flow: if flow.same_day() {
-                pb::LinkFlow::SameDay
-            } else {
-                pb::LinkFlow::Automated
-            } as i32,
-            ..Default::default()
-        })
-        .await?
-        .into_inner();
-    let completion = match flow {
-        Flow::SameDay | Flow::WrongCodes => LinkCompletion::same_day(&link.link_token),
-        Flow::Expires => LinkCompletion {
-            link_token: link.link_token.clone(),
-            password: Some("microdeposits_unmatched".into()),
-            ..LinkCompletion::default()
-        },
-        _ => LinkCompletion {
-            link_token: link.link_token.clone(),
-            ..LinkCompletion::default()
-        },
+    let (link_flow, password) = match flow {
+        Flow::SameDay | Flow::WrongCodes => (pb::LinkFlow::SameDay, None),
+        Flow::Expires => (pb::LinkFlow::Automated, Some("microdeposits_unmatched")),
+        _ => (pb::LinkFlow::Automated, None),
     };
-    let done = bank.complete_link_with(&completion).await?;
-    let exchanged = clients
-        .verification
-        .exchange_public_token(pb::ExchangePublicTokenRequest {
-            user_id: flow.user().into(),
-            public_token: done.public_token,
-            accounts: vec![],
-        })
-        .await?
-        .into_inner();
-    let account = exchanged.accounts.first().context("no account linked")?;
-    Ok(DemoAccount {
-        flow,
-        account_id: account.account_id.clone(),
-    })
+    let account_id = steps::link_user(clients, bank, flow.user(), link_flow, password).await?;
+    Ok(DemoAccount { flow, account_id })
 }
 
 /// Link update mode on a Same-Day account, entering `code`.
@@ -305,48 +267,4 @@ async fn refresh(clients: &mut Clients, account_id: &str) -> anyhow::Result<pb::
         })
         .await?
         .into_inner())
-}
-
-async fn wait_status(
-    clients: &mut Clients,
-    account_id: &str,
-    status: pb::AccountStatus,
-) -> anyhow::Result<()> {
-    poll_until(WAIT, || {
-        let mut client = clients.verification.clone();
-        async move {
-            let account = client
-                .get_account(pb::GetAccountRequest {
-                    account_id: account_id.into(),
-                })
-                .await
-                .ok()?
-                .into_inner();
-            (account.status == status as i32).then_some(())
-        }
-    })
-    .await
-    .with_context(|| format!("account {account_id} never became {status:?}"))
-}
-
-async fn wait_deposit(
-    clients: &mut Clients,
-    account_id: &str,
-    state: pb::DepositState,
-) -> anyhow::Result<()> {
-    poll_until(WAIT, || {
-        let mut client = clients.transfers.clone();
-        async move {
-            let status = client
-                .get_deposit_status(pb::GetDepositStatusRequest {
-                    account_id: account_id.into(),
-                })
-                .await
-                .ok()?
-                .into_inner();
-            (status.summary?.state == state as i32).then_some(())
-        }
-    })
-    .await
-    .with_context(|| format!("the deposit of {account_id} never became {state:?}"))
 }
