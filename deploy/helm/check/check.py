@@ -209,6 +209,12 @@ def env_names_read_by(component: str) -> set[str]:
     suffixes = re.findall(r'concat!\(\$prefix,\s*"(_CONSUMER_[A-Z_]+)"\)', macro)
     for prefix in re.findall(r'env_prefix\s*=\s*"(PENNY_[A-Z0-9_]+)"', text):
         names |= {prefix + s for s in suffixes}
+    # service_config! (crates/config/src/service.rs): the settings every service has, under
+    # the prefix its call names.
+    service = (ROOT / "crates/config/src/service.rs").read_text()
+    shared = re.findall(r'concat!\(\$prefix,\s*"(_[A-Z_]+)"\)', service)
+    for call in re.findall(r'service_config!\s*\{.*?env_prefix\s*=\s*"(PENNY_[A-Z0-9_]+)"', text, re.S):
+        names |= {call + s for s in shared}
     for group, file in [("NatsArgs", "nats.rs"), ("PlaidArgs", "plaid.rs"), ("TelemetryArgs", "telemetry.rs")]:
         if re.search(rf"\b{group}\b", text):
             names |= set(re.findall(r'env\s*=\s*"(PENNY_[A-Z0-9_]+)"', (ROOT / "crates/config/src" / file).read_text()))
