@@ -61,6 +61,11 @@ test *ARGS: tools
         cargo test "$@"
     fi
 
+# The fault suite at full length (`just test` runs each case short). So far: the webhook parser
+# and verifier under 20,000 arbitrary and mutated inputs each (proptest).
+test-faults: tools
+    PROPTEST_CASES=20000 cargo nextest run -p penny-ingress --lib proptests
+
 # Offline checks of the Dockerfile and the Helm chart (lint, render, Kubernetes/KEDA schemas, assertions).
 helm-check: tools
     HELM_CHECK_SKIP_BOOTSTRAP=1 ./scripts/helm-check.sh

@@ -13,6 +13,8 @@ mod source;
 mod token;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 use std::sync::Arc;

@@ -18,12 +18,12 @@ use sha2::{Digest as _, Sha256};
 use super::*;
 use crate::metrics::{KeyFetchOutcome, Metrics};
 
-struct TestKey {
+pub(super) struct TestKey {
     jwk: VerificationKey,
     signing: EncodingKey,
 }
 
-fn test_key(kid: &str) -> TestKey {
+pub(super) fn test_key(kid: &str) -> TestKey {
     let pkcs8 =
         EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
             .expect("keygen");
@@ -91,17 +91,17 @@ fn cache(source: &Arc<MemorySource>, settings: KeyCacheSettings) -> (Arc<KeyCach
     (KeyCache::new(src, settings, Arc::clone(&metrics)), metrics)
 }
 
-fn sign(key: &TestKey, kid: &str, claims: &serde_json::Value) -> String {
+pub(super) fn sign(key: &TestKey, kid: &str, claims: &serde_json::Value) -> String {
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(kid.to_owned());
     jsonwebtoken::encode(&header, claims, &key.signing).expect("sign")
 }
 
-fn body_hash(body: &[u8]) -> String {
+pub(super) fn body_hash(body: &[u8]) -> String {
     hex::encode(Sha256::digest(body))
 }
 
-const NOW: i64 = 1_800_000_000;
+pub(super) const NOW: i64 = 1_800_000_000;
 
 #[tokio::test]
 async fn concurrent_requests_for_a_new_kid_share_one_fetch() {
@@ -248,7 +248,7 @@ async fn verifier_with(keys: &[&TestKey]) -> SignatureVerifier {
     verifier_in(VerifyMode::Pool(1), keys).await
 }
 
-async fn verifier_in(mode: VerifyMode, keys: &[&TestKey]) -> SignatureVerifier {
+pub(super) async fn verifier_in(mode: VerifyMode, keys: &[&TestKey]) -> SignatureVerifier {
     let source = Arc::new(MemorySource::default());
     for k in keys {
         source
