@@ -99,6 +99,11 @@ impl ServiceProcess {
         self.name
     }
 
+    /// The last 3,000 bytes of its log (for error messages).
+    pub fn log_tail(&self) -> String {
+        penny_testkit::log_tail(&self.log, 3000)
+    }
+
     /// Its log so far (for assertion messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

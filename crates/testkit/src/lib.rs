@@ -78,4 +78,4 @@ pub use sqlite::TempSqlite;
 #[cfg(feature = "stack")]
 pub use stack::Stack;
 pub use subscriber::init;
-pub use tools::{find_binary, free_port, workspace_root};
+pub use tools::{find_binary, free_port, log_tail, workspace_root};

@@ -51,7 +51,7 @@ pub(crate) fn which(name: &str) -> Option<PathBuf> {
 }
 
 /// The last `max` bytes of a log file, for error messages.
-pub(crate) fn log_tail(path: &Path, max: usize) -> String {
+pub fn log_tail(path: &Path, max: usize) -> String {
     match std::fs::read(path) {
         Ok(bytes) => {
             let start = bytes.len().saturating_sub(max);

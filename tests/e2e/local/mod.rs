@@ -160,7 +160,7 @@ impl LocalStack {
     pub fn logs(&self) -> String {
         self.services
             .iter()
-            .map(|s| format!("--- {}\n{}", s.name(), tail(&s.log())))
+            .map(|s| format!("--- {}\n{}", s.name(), s.log_tail()))
             .collect()
     }
 
@@ -179,11 +179,6 @@ impl LocalStack {
             .context("stopping nats-server")?;
         first_error.map_or(Ok(()), Err)
     }
-}
-
-fn tail(log: &str) -> String {
-    let start = log.len().saturating_sub(3000);
-    log.get(start..).unwrap_or(log).to_owned()
 }
 
 /// nats-server with JetStream on `port`, its store in `<data>/nats` (kept between runs).
@@ -217,7 +212,7 @@ async fn wait_ready(url: &str, service: Option<&ServiceProcess>) -> anyhow::Resu
     .with_context(|| {
         format!(
             "{url} never answered 2xx; log:\n{}",
-            service.map(|s| tail(&s.log())).unwrap_or_default()
+            service.map(|s| s.log_tail()).unwrap_or_default()
         )
     })
 }

@@ -35,11 +35,10 @@ pub async fn snapshot(clients: &Clients, accounts: &[DemoAccount]) -> Vec<Row> {
     let mut rows = Vec::new();
     for account in accounts {
         let mut c = clients.clone();
-        let request = |id: &str| id.to_owned();
         let status = c
             .verification
             .get_account(pb::GetAccountRequest {
-                account_id: request(&account.account_id),
+                account_id: account.account_id.clone(),
             })
             .await
             .ok()
@@ -48,7 +47,7 @@ pub async fn snapshot(clients: &Clients, accounts: &[DemoAccount]) -> Vec<Row> {
         let summary = c
             .transfers
             .get_deposit_status(pb::GetDepositStatusRequest {
-                account_id: request(&account.account_id),
+                account_id: account.account_id.clone(),
             })
             .await
             .ok()
