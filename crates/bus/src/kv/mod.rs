@@ -9,6 +9,7 @@
 
 mod gcra;
 mod key;
+mod key_locks;
 pub mod lease;
 mod metrics;
 pub mod rate_limiter;

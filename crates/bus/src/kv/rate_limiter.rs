@@ -22,6 +22,7 @@ use async_nats::jetstream::{self, context::CreateKeyValueError, kv};
 
 use super::gcra::{self, Schedule};
 use super::key::key_token;
+use super::key_locks::KeyLocks;
 use super::metrics::{Budget, RateLimitMetrics};
 
 /// Default bucket name.
@@ -95,6 +96,8 @@ pub struct RateLimiter {
     store: kv::Store,
     limits: Limits,
     metrics: Option<RateLimitMetrics>,
+    /// The client and turn keys are taken one caller at a time within this replica.
+    locks: KeyLocks,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -134,6 +137,7 @@ impl RateLimiter {
             store,
             limits,
             metrics: None,
+            locks: KeyLocks::default(),
         })
     }
 
@@ -203,6 +207,8 @@ impl RateLimiter {
     /// large budget's one-second burst absorbs it anyway; a small one's does not).
     async fn turn(&self, endpoint: &str, wait: Duration) -> Result<Duration, RateLimitError> {
         let key = format!("{endpoint}.turns");
+        let lock = self.locks.of(&key);
+        let _one_at_a_time = lock.lock().await;
         let schedule = self.client_schedule();
         for _ in 0..MAX_CAS_ATTEMPTS {
             let (next, revision) = self.read(&key).await?;
@@ -263,6 +269,8 @@ impl RateLimiter {
     /// Takes one unit of the client's budget for `endpoint`.
     async fn take_client(&self, endpoint: &str) -> Result<Grant, RateLimitError> {
         let key = format!("{endpoint}.client");
+        let lock = self.locks.of(&key);
+        let _one_at_a_time = lock.lock().await;
         let grant = self.take(&key, self.client_schedule()).await?;
         self.count(endpoint, Budget::Client, &grant);
         Ok(grant)
