@@ -41,7 +41,7 @@ mod supervisor;
 pub use admin::AdminServer;
 pub use auth::{ApiTokens, Authenticator, Caller, Scope, require};
 pub use grpc::GrpcServer;
-pub use http::HttpListener;
+pub use http::{ConnectionLimits, HttpListener};
 pub use readiness::{Readiness, ReadinessBuilder};
 pub use servers::Servers;
 pub use signal::{cancel_on_signal, install_crypto_provider, shutdown_on_signal};

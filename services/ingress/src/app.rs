@@ -1,5 +1,5 @@
 //! Building and running the ingress: [`App::build`] connects to NATS, ensures the stream and
-//! binds the listener (port 0 allowed); [`App::run_until_stopped`] serves until the token is
+//! binds the listener (port 0 allowed; connections capped, see [`ConnectionLimits`](penny_runtime::ConnectionLimits)); [`App::run_until_stopped`] serves until the token is
 //! cancelled, then drains in-flight requests (bounded by the shutdown grace) and flushes NATS.
 
 use std::net::SocketAddr;
@@ -9,11 +9,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_nats::jetstream;
 use axum::Router;
-use axum::serve::ListenerExt as _;
 use penny_bus::{ConnectSettings, PLAID_WEBHOOKS, Topology, connect_with};
 use penny_plaid::{PlaidClient, PlaidClientConfig};
-use penny_runtime::{Readiness, Supervisor};
-use tokio::net::TcpListener;
+use penny_runtime::{HttpListener, Readiness, Supervisor};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
@@ -30,7 +28,7 @@ const NATS_CONNECTION_NAME: &str = "penny-ingress";
 /// A built, bound, connected ingress, not yet serving.
 #[derive(Debug)]
 pub struct App {
-    listener: TcpListener,
+    listener: HttpListener,
     local_addr: SocketAddr,
     router: Router,
     client: async_nats::Client,
@@ -105,10 +103,9 @@ impl App {
         });
         let router = routes::router(shared);
 
-        let listener = TcpListener::bind(cfg.listen)
-            .await
-            .with_context(|| format!("binding {}", cfg.listen))?;
-        let local_addr = listener.local_addr().context("reading the bound address")?;
+        let listener =
+            HttpListener::bind_with(cfg.listen, "webhook server", ingress.connection_limits())?;
+        let local_addr = listener.local_addr();
         tracing::info!(%local_addr, environment = %cfg.plaid.plaid_environment, "penny-ingress ready to serve");
         Ok(App {
             listener,
@@ -166,25 +163,21 @@ impl App {
     }
 }
 
-/// Serves HTTP until `shutdown`, then lets requests in flight finish (the supervisor bounds
-/// that by the grace period).
+/// Serves HTTP until `shutdown`, failing `/readyz` from then on while requests in flight finish
+/// (the supervisor bounds that by the grace period).
 async fn serve(
-    listener: TcpListener,
+    listener: HttpListener,
     router: Router,
     readiness: Arc<Readiness>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let drain_signal = async move {
-        shutdown.cancelled().await;
-        readiness.start_draining();
-        tracing::info!("shutting down: no new connections, draining in-flight requests");
-    };
-    let listener = listener.tap_io(|tcp| {
-        // Small request/response exchanges: never wait for Nagle.
-        let _ = tcp.set_nodelay(true);
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown.cancelled().await;
+            readiness.start_draining();
+            tracing::info!("shutting down: no new connections, draining in-flight requests");
+        }
     });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(drain_signal)
-        .await
-        .context("serving HTTP")
+    listener.serve(router, shutdown).await
 }

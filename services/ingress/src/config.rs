@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser};
 use penny_bus::StreamSettings;
 use penny_config::{NatsArgs, PlaidArgs, TelemetryArgs, parse_duration};
+use penny_runtime::ConnectionLimits;
 
 use crate::verify::{FreshnessSettings, KeyCacheSettings, VerifyMode};
 
@@ -102,6 +103,22 @@ pub struct IngressArgs {
     #[arg(long, env = "PENNY_INGRESS_MAX_IN_FLIGHT", default_value_t = 1024)]
     pub max_in_flight: usize,
 
+    /// Most connections open at once; more wait in the kernel's accept queue. An HTTP/1
+    /// connection carries one request at a time, so more than `max_in_flight` only buys 503s,
+    /// and each costs memory (Plaid opens one per webhook in a burst).
+    #[arg(long, env = "PENNY_INGRESS_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Longest wait for a request's headers, from a connection's start and between requests on a
+    /// kept-alive one (so idle connections give their slot back).
+    #[arg(long, env = "PENNY_INGRESS_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// Connections the kernel queues while all `max_connections` are taken (capped by
+    /// `net.core.somaxconn`).
+    #[arg(long, env = "PENNY_INGRESS_LISTEN_BACKLOG", default_value_t = 4096)]
+    pub listen_backlog: u32,
+
     /// How often NATS connectivity and the stream's existence are checked for `/readyz`.
     #[arg(long, env = "PENNY_INGRESS_READINESS_INTERVAL", default_value = "1s", value_parser = parse_duration)]
     pub readiness_interval: Duration,
@@ -179,6 +196,15 @@ impl IngressArgs {
         }
     }
 
+    /// The webhook server's connection limits.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            max_connections: self.max_connections,
+            header_read_timeout: self.header_read_timeout,
+            backlog: self.listen_backlog,
+        }
+    }
+
     /// The `iat` freshness rules.
     pub fn freshness(&self) -> FreshnessSettings {
         FreshnessSettings {
@@ -198,6 +224,8 @@ mod tests {
         assert_eq!(c.listen, SocketAddr::from(([0, 0, 0, 0], 8080)));
         assert_eq!(c.ingress.publish_timeout, Duration::from_secs(2));
         assert_eq!(c.ingress.max_in_flight, 1024);
+        assert_eq!(c.ingress.max_connections, 1024);
+        assert_eq!(c.ingress.header_read_timeout, Duration::from_secs(10));
         assert_eq!(c.ingress.stream_max_bytes, 1024 * 1024 * 1024);
         assert_eq!(c.ingress.shutdown_grace, Duration::from_secs(20));
         assert!(c.ingress.create_missing_streams);
