@@ -16,7 +16,8 @@
 //!   signatures) and [`SmsApi`]: recording HTTP receivers with scripted answers;
 //! * [`ChildProcess`]: a spawned binary logging to a file, terminated gracefully or killed on
 //!   drop;
-//! * [`poll_until`]: wait for a condition with a deadline; [`free_port`].
+//! * [`poll_until`]: wait for a condition with a deadline; [`free_port`] (below the kernel's
+//!   ephemeral range, so no outgoing connection takes it before the server binds it).
 //!
 //! Two features start penny services in-process. They are for the `[dev-dependencies]` of
 //! suites that need them; library crates never enable them (so testing a library never builds
@@ -38,6 +39,7 @@ mod nats;
 #[cfg(feature = "otlp")]
 mod otlp;
 mod poll;
+mod ports;
 mod postgres;
 mod process;
 mod receivers;
@@ -68,7 +70,8 @@ pub use nats::{NatsConfig, NatsServer};
 #[cfg(feature = "otlp")]
 pub use otlp::{OtlpReceiver, ReceivedSpan};
 pub use poll::{Ready, poll_until};
-pub use postgres::{PgCluster, PgDatabase, TestPostgres};
+pub use ports::free_port;
+pub use postgres::{PgCluster, PgDatabase, TestPostgres, create_database};
 pub use process::ChildProcess;
 pub use receivers::{HttpReceiver, PushReceiver, Recorded, Reply, SmsApi};
 #[cfg(feature = "sandbox")]
@@ -78,4 +81,4 @@ pub use sqlite::TempSqlite;
 #[cfg(feature = "stack")]
 pub use stack::Stack;
 pub use subscriber::init;
-pub use tools::{find_binary, free_port, log_tail, workspace_root};
+pub use tools::{find_binary, log_tail, workspace_root};

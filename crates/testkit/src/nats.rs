@@ -16,11 +16,18 @@ const READY_TIMEOUT: Duration = Duration::from_secs(15);
 /// Pause between readiness probes.
 const POLL_INTERVAL: Duration = Duration::from_millis(10);
 
-/// Server options beyond the defaults (JetStream on, file store in the temp dir, server-default
-/// limits), e.g. a tiny `max_file_store` to test "stream full", or fsync on every message.
+/// File-store limit when a test names none: 1 TiB. The server's own default is 75% of the disk's
+/// free space, and every stream's `max_bytes` is reserved against it when the stream is created,
+/// so on a busy CI disk a test creating a few GiB-sized streams was refused ("insufficient storage
+/// resources"). The reservation is bookkeeping only; tests write little.
+const DEFAULT_MAX_FILE_STORE: u64 = 1 << 40;
+
+/// Server options beyond the defaults (JetStream on, file store in the temp dir, a file-store
+/// limit independent of the host's free disk, server-default limits otherwise), e.g. a tiny
+/// `max_file_store` to test "stream full", or fsync on every message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NatsConfig {
-    /// JetStream file-store limit in bytes for the whole server.
+    /// JetStream file-store limit in bytes for the whole server (default 1 TiB of reservation).
     pub max_file_store: Option<u64>,
     /// JetStream memory-store limit in bytes.
     pub max_memory_store: Option<u64>,
@@ -292,9 +299,8 @@ fn config_file(dir: &Path, config: &NatsConfig) -> String {
     let store = dir.join("jetstream");
     let mut s = String::from("jetstream {\n");
     let _ = writeln!(s, "  store_dir: {:?}", store.display().to_string());
-    if let Some(n) = config.max_file_store {
-        let _ = writeln!(s, "  max_file_store: {n}");
-    }
+    let max_file_store = config.max_file_store.unwrap_or(DEFAULT_MAX_FILE_STORE);
+    let _ = writeln!(s, "  max_file_store: {max_file_store}");
     if let Some(n) = config.max_memory_store {
         let _ = writeln!(s, "  max_memory_store: {n}");
     }

@@ -9,7 +9,8 @@ use rand::Rng as _;
 use sea_orm::{ConnectOptions, ConnectionTrait as _, Database};
 use tempfile::TempDir;
 
-use crate::tools::{free_port, log_tail, which};
+use crate::ports::free_port;
+use crate::tools::{log_tail, which};
 
 /// Environment variable naming an existing cluster's admin URL (the justfile starts one throwaway
 /// cluster for the whole test run and sets it).
@@ -48,6 +49,23 @@ impl TestPostgres {
             cluster,
         })
     }
+}
+
+/// Creates database `name` (replacing any of that name) on the server at `admin_url`; returns its
+/// URL. For harnesses that own a whole cluster (e.g. one database per service of a local stack).
+pub async fn create_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
+    let admin = connect(admin_url).await?;
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        admin
+            .execute_unprepared(&sql)
+            .await
+            .with_context(|| format!("{sql} via {admin_url}"))?;
+    }
+    let _ = admin.close().await;
+    with_database(admin_url, name)
 }
 
 /// A database that exists for one test. [`url`](Self::url) connects to it.
@@ -142,18 +160,7 @@ impl PgCluster {
         let mut last_err = None;
         for _ in 0..5 {
             let port = free_port()?;
-            let opts = format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
-                cluster.dir.path().display()
-            );
-            let started = run(cluster
-                .pg_command("pg_ctl")
-                .arg("-D")
-                .arg(&data)
-                .arg("-l")
-                .arg(cluster.log_file())
-                .args(["-w", "-t", "30", "-o", &opts, "start"]));
-            match started {
+            match cluster.pg_ctl_start(port) {
                 Ok(()) => {
                     cluster.port = port;
                     return Ok(cluster);
@@ -165,6 +172,43 @@ impl PgCluster {
         Err(last_err
             .unwrap_or_else(|| anyhow::anyhow!("no attempt"))
             .context(format!("pg_ctl start failed; server log tail:\n{log}")))
+    }
+
+    /// `pg_ctl start` on `port`, waiting until it accepts connections.
+    fn pg_ctl_start(&self, port: u16) -> anyhow::Result<()> {
+        let opts = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            self.dir.path().display()
+        );
+        run(self
+            .pg_command("pg_ctl")
+            .arg("-D")
+            .arg(self.data_dir())
+            .arg("-l")
+            .arg(self.log_file())
+            .args(["-w", "-t", "30", "-o", &opts, "start"]))
+    }
+
+    /// An outage: `pg_ctl stop -m immediate` (every connection dropped at once, as in a crash).
+    /// [`resume`](Self::resume) starts it again on the same port with the same data.
+    pub fn stop(&self) -> anyhow::Result<()> {
+        run(self
+            .pg_command("pg_ctl")
+            .arg("-D")
+            .arg(self.data_dir())
+            .args(["-m", "immediate", "-w", "stop"]))
+        .context("pg_ctl stop")
+    }
+
+    /// Starts a [`stop`](Self::stop)ped cluster again on its port (blocking until it accepts
+    /// connections).
+    pub fn resume(&self) -> anyhow::Result<()> {
+        self.pg_ctl_start(self.port).with_context(|| {
+            format!(
+                "pg_ctl start again; server log tail:\n{}",
+                log_tail(&self.log_file(), 2000)
+            )
+        })
     }
 
     /// Admin URL: `postgres://postgres@127.0.0.1:<port>/postgres`.

@@ -73,6 +73,12 @@ impl ChildProcess {
         .with_context(|| format!("the process did not exit; log: {}", self.log.display()))
     }
 
+    /// SIGKILL (a crash), then waits until it is gone.
+    pub async fn kill(&mut self) -> anyhow::Result<()> {
+        self.child.kill().context("kill -9")?;
+        self.wait_exit(Duration::from_secs(10)).await.map(drop)
+    }
+
     /// Sends SIGTERM and waits (up to `timeout`) for a graceful exit.
     pub async fn terminate(&mut self, timeout: Duration) -> anyhow::Result<ExitStatus> {
         let status = Command::new("kill")

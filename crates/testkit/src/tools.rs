@@ -1,6 +1,5 @@
-//! Locating the workspace and the external binaries tests run; free ports.
+//! Locating the workspace and the external binaries tests run.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -13,13 +12,6 @@ pub fn workspace_root() -> PathBuf {
         .nth(2)
         .unwrap_or(manifest)
         .to_path_buf()
-}
-
-/// A TCP port on 127.0.0.1 that was free when asked. Another process can take it before it is
-/// used, so prefer letting servers pick their own port (port 0 / `-p -1`) where they can.
-pub fn free_port() -> anyhow::Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
 }
 
 /// Finds an executable: `$env_var` if set, else `<workspace>/.tools/bin/<name>`, else `PATH`.
@@ -70,12 +62,5 @@ mod tests {
         let root = workspace_root();
         let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
         assert!(manifest.contains("[workspace]"));
-    }
-
-    #[test]
-    fn free_port_can_be_bound() {
-        let port = free_port().unwrap();
-        assert_ne!(port, 0);
-        TcpListener::bind(("127.0.0.1", port)).unwrap();
     }
 }

@@ -18,7 +18,8 @@ pub use tls::TlsFiles;
 
 use crate::mail::ReceivedMail;
 use crate::poll_until;
-use crate::tools::{find_binary, free_port, log_tail};
+use crate::ports::free_port;
+use crate::tools::{find_binary, log_tail};
 
 /// How long a start or restart may take.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
