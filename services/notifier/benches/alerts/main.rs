@@ -7,7 +7,7 @@
 //! `penny-notifier` binary runs as its own process ([`process`]) with email and push enabled.
 //! N people (`PENNY_BENCH_N`, 10,000) get a contact over gRPC; then:
 //!
-//! 1. **ceiling** ([`ceiling`]): the receivers' own accept rate, measured in the same round: N
+//! 1. **ceiling** (`penny_notifier::channels::ceiling`): the receivers' own accept rate, measured in the same round: N
 //!    emails and N pushes sent straight to them with the notifier's own transports at the
 //!    notifier's send concurrency, no database and no NATS;
 //! 2. **burst**: N `penny.event.account.verified` events published at once to `PENNY_EVENTS`,
@@ -18,7 +18,6 @@
 //! notifier's peak RSS (`VmHWM`) and CPU per alert; medians and ranges over
 //! `PENNY_BENCH_ROUNDS` (3) in `bench/results/notifier-alerts.json` and on stderr.
 
-mod ceiling;
 mod process;
 mod report;
 mod round;

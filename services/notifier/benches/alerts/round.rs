@@ -15,7 +15,9 @@ use penny_testkit::{Bearer, NatsServer, PushReceiver, SmtpServer, TestDb, grpc_c
 use prost::Message as _;
 
 use crate::process::{API_TOKEN, Notifier, PUSH_SECRET, Wiring};
-use crate::{Settings, ceiling, say};
+use penny_notifier::channels::ceiling;
+
+use crate::{Settings, say};
 
 /// What one round measured.
 #[derive(Clone, Debug, serde::Serialize)]

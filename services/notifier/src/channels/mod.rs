@@ -12,6 +12,7 @@
 //! machine treats "nothing was delivered" and "maybe delivered" differently. Reasons are fixed
 //! texts and status codes, never a server's own words (they can echo an address).
 
+pub mod ceiling;
 pub mod email;
 pub mod push;
 pub mod signing;

@@ -1,17 +1,19 @@
-//! The ceiling: how fast the receivers themselves accept alerts. N emails and N pushes go
-//! straight to them through the notifier's own transports (the same SMTP pool, HTTP client and
-//! signer, built from the same configuration) at the same concurrency, with no database, no
-//! NATS and no claim: whatever the notifier adds on top shows as the ratio.
+//! The receivers' ceiling, for benchmarks: how fast an SMTP server and a push endpoint
+//! themselves accept alerts. N emails and N pushes go straight to them through the notifier's
+//! own transports (the same SMTP pool, HTTP client and signer, built from the same
+//! configuration) at the same concurrency, with no database, no NATS and no claim: whatever the
+//! notifier adds on top shows as the ratio. The notifier's benchmark and the whole pipeline's
+//! burst benchmark measure it in the same run as what it bounds.
 
 use std::time::{Duration, Instant};
 
+use super::{Outgoing, SendOutcome, Transports};
+use crate::domain::{AlertFacts, AlertKind, Channel};
+use crate::templates::{AlertContext, Templates};
 use futures::StreamExt as _;
-use penny_notifier::channels::{Outgoing, SendOutcome, Transports};
-use penny_notifier::domain::{AlertFacts, AlertKind, Channel};
-use penny_notifier::templates::{AlertContext, Templates};
 use penny_store::SecretString;
 
-/// Sends `n` alerts on each of email (to `user-<i>@example.com`) and push (to `push_url`),
+/// Sends `n` alerts on each of email (to `ceiling-<i>@example.com`) and push (to `push_url`),
 /// `concurrency` at a time; returns how long it took.
 pub async fn measure(
     transports: &Transports,
@@ -32,14 +34,14 @@ pub async fn measure(
     let outgoing = (0..n).flat_map(|i| {
         [Channel::Email, Channel::Push].map(|channel| {
             let address = match channel {
-                Channel::Email => format!("user-{i}@example.com"),
+                Channel::Email => format!("ceiling-{i}@example.com"),
                 _ => push_url.to_owned(),
             };
             let message = Outgoing {
                 alert_id: format!("ceiling-{}-{i}", channel.as_str()),
                 kind: AlertKind::AccountVerified,
                 event_id: format!("ceiling-event-{i}"),
-                user_id: format!("user-{i}"),
+                user_id: format!("ceiling-{i}"),
                 address: SecretString::new(address),
                 rendered: rendered.clone(),
                 unsubscribe_url: (channel == Channel::Email)
