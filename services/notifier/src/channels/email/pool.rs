@@ -10,6 +10,7 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use penny_config::Secret;
+use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How the connection is protected.
@@ -133,18 +134,25 @@ impl Pool {
         let s = &self.settings;
         let hello = ClientId::Domain(s.hello_name.clone());
         let tls = || tls_parameters(s);
-        let implicit = match s.security {
-            Security::Tls => Some(tls()?),
-            Security::Plain | Security::Starttls => None,
+        let mut connection = match s.security {
+            Security::Plain | Security::Starttls => {
+                let tcp = connect_no_delay(s).await?;
+                let greet = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello);
+                step(s.timeout, "connecting", greet).await?
+            }
+            // lettre opens the socket itself for implicit TLS and does not expose it, so these
+            // connections keep Nagle's algorithm (one stall of up to 40 ms per message).
+            Security::Tls => {
+                let connect = AsyncSmtpConnection::connect_tokio1(
+                    (s.host.as_str(), s.port),
+                    Some(s.timeout),
+                    &hello,
+                    Some(tls()?),
+                    None,
+                );
+                step(s.timeout, "connecting", connect).await?
+            }
         };
-        let connect = AsyncSmtpConnection::connect_tokio1(
-            (s.host.as_str(), s.port),
-            Some(s.timeout),
-            &hello,
-            implicit,
-            None,
-        );
-        let mut connection = step(s.timeout, "connecting", connect).await?;
         if s.security == Security::Starttls {
             step(s.timeout, "STARTTLS", connection.starttls(tls()?, &hello)).await?;
         }
@@ -160,6 +168,24 @@ impl Pool {
         }
         Ok(connection)
     }
+}
+
+/// A TCP connection to the server with `TCP_NODELAY`. lettre writes a message's body and its
+/// final `.` in two writes; with Nagle's algorithm the kernel holds the small second one until
+/// the server acknowledges the body, and the server delays that acknowledgement (40 ms on Linux)
+/// while it waits for the rest. That stall, once per email, capped a pool of 8 connections at
+/// about 130 emails a second on loopback.
+async fn connect_no_delay(s: &SmtpSettings) -> Result<TcpStream, String> {
+    let tcp = match tokio::time::timeout(s.timeout, TcpStream::connect((s.host.as_str(), s.port)))
+        .await
+    {
+        Ok(Ok(tcp)) => tcp,
+        Ok(Err(_)) => return Err("connecting with the SMTP server: network error".to_owned()),
+        Err(_) => return Err("connecting with the SMTP server timed out".to_owned()),
+    };
+    tcp.set_nodelay(true)
+        .map_err(|_| "connecting with the SMTP server: setting TCP_NODELAY failed".to_owned())?;
+    Ok(tcp)
 }
 
 /// Runs one connection step under `timeout`, describing a failure.
