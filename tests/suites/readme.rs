@@ -232,7 +232,15 @@ fn every_variable_the_readme_names_is_read_somewhere() {
     let readme = readme();
     let variable = Regex::new(r"PENNY_[A-Z0-9_]*[A-Z0-9]").expect("regex");
     let mut sources = String::new();
-    for dir in ["services", "crates", "tools", "tests/e2e", "deploy"] {
+    for dir in [
+        "services",
+        "crates",
+        "tools",
+        "tests/e2e",
+        "tests/suites",
+        "tests/benches",
+        "deploy",
+    ] {
         collect(&root().join(dir), &mut sources);
     }
     let mut missing = Vec::new();

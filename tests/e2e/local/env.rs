@@ -1,29 +1,64 @@
 //! The environment of each process of the local stack: local defaults, SQLite files under the
-//! data directory, every address from [`Ports`](super::Ports), and the standard `OTEL_*`
-//! variables when spans are exported.
+//! data directory (or a PostgreSQL database per service), every address from
+//! [`Ports`](super::Ports), the standard `OTEL_*` variables when spans are exported, and the
+//! caller's extra settings.
 
-use super::{LocalOptions, LocalStack, PUSH_SECRET, SMS_SID, SMS_TOKEN};
+use std::collections::HashMap;
 
-/// One process to start: package, binary, environment, and the URL that answers 2xx once ready.
-pub type Launch = (
-    &'static str,
-    &'static str,
-    Vec<(&'static str, String)>,
-    String,
-);
+use penny_testkit::free_port;
 
-/// The sandbox, then ingress, verification, transfer-events and the notifier.
-pub fn plan(options: &LocalOptions, stack: &LocalStack) -> Vec<Launch> {
-    let p = stack.ports;
+use super::{
+    LocalOptions, LocalStack, PLAID_CLIENT_ID, PLAID_SECRET, PUSH_SECRET, SMS_SID, SMS_TOKEN,
+};
+
+/// One process to start (and restart the same way after a crash).
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// Its name: the binary's, `-2`, `-3`, … for further replicas.
+    pub name: String,
+    /// The package that builds it.
+    pub package: &'static str,
+    /// The binary.
+    pub bin: &'static str,
+    /// Its whole environment (besides `PATH`).
+    pub env: Vec<(&'static str, String)>,
+    /// The URL that answers 2xx once it is ready.
+    pub ready: String,
+}
+
+/// Every service's database URL: a SQLite file under the data directory, or a fresh
+/// PostgreSQL database `penny_<service>` when the options name a server.
+pub async fn databases(options: &LocalOptions) -> anyhow::Result<HashMap<&'static str, String>> {
     let data = options.data_dir.display().to_string();
-    let sqlite = |name: &str| format!("sqlite://{data}/{name}.db?mode=rwc");
+    let mut urls = HashMap::new();
+    for name in ["verification", "transfer-events", "notifier"] {
+        let url = match &options.postgres {
+            Some(admin) => {
+                penny_testkit::create_database(admin, &format!("penny_{}", name.replace('-', "_")))
+                    .await?
+            }
+            None => format!("sqlite://{data}/{name}.db?mode=rwc"),
+        };
+        urls.insert(name, url);
+    }
+    Ok(urls)
+}
+
+/// The sandbox, then ingress, verification (each replica), transfer-events and the notifier.
+pub fn plan(
+    options: &LocalOptions,
+    stack: &LocalStack,
+    databases: &HashMap<&'static str, String>,
+) -> anyhow::Result<Vec<Launch>> {
+    let p = stack.ports;
+    let database = |name: &str| databases.get(name).cloned().unwrap_or_default();
     let local = |port: u16| format!("127.0.0.1:{port}");
     let common = |service: &str| {
         let mut env = vec![
             ("PENNY_NATS_URL", stack.nats_url()),
             ("PENNY_PLAID_BASE_URL", stack.sandbox_url()),
-            ("PENNY_PLAID_CLIENT_ID", "penny-sandbox-client".to_owned()),
-            ("PENNY_PLAID_SECRET", "penny-sandbox-secret".to_owned()),
+            ("PENNY_PLAID_CLIENT_ID", PLAID_CLIENT_ID.to_owned()),
+            ("PENNY_PLAID_SECRET", PLAID_SECRET.to_owned()),
             ("PENNY_PLAID_ENVIRONMENT", "sandbox".to_owned()),
             ("PENNY_LOG_FILTER", options.log_filter.clone()),
             ("OTEL_SERVICE_NAME", service.to_owned()),
@@ -45,16 +80,16 @@ pub fn plan(options: &LocalOptions, stack: &LocalStack) -> Vec<Launch> {
     ];
     let mut ingress = common("ingress");
     ingress.push(("PENNY_INGRESS_LISTEN", local(p.ingress)));
-    let mut verification = common("verification");
-    verification.extend([
-        ("PENNY_VERIFICATION_GRPC_LISTEN", local(p.verification_grpc)),
-        (
-            "PENNY_VERIFICATION_ADMIN_LISTEN",
-            local(p.verification_admin),
-        ),
-        ("PENNY_VERIFICATION_DATABASE_URL", sqlite("verification")),
-        ("PENNY_VERIFICATION_WEBHOOK_URL", stack.webhook_url()),
-    ]);
+    let verification = |grpc: u16, admin: u16| {
+        let mut env = common("verification");
+        env.extend([
+            ("PENNY_VERIFICATION_GRPC_LISTEN", local(grpc)),
+            ("PENNY_VERIFICATION_ADMIN_LISTEN", local(admin)),
+            ("PENNY_VERIFICATION_DATABASE_URL", database("verification")),
+            ("PENNY_VERIFICATION_WEBHOOK_URL", stack.webhook_url()),
+        ]);
+        env
+    };
     let mut transfer_events = common("transfer-events");
     transfer_events.extend([
         (
@@ -67,7 +102,7 @@ pub fn plan(options: &LocalOptions, stack: &LocalStack) -> Vec<Launch> {
         ),
         (
             "PENNY_TRANSFER_EVENTS_DATABASE_URL",
-            sqlite("transfer-events"),
+            database("transfer-events"),
         ),
     ]);
     let mut notifier = common("notifier");
@@ -79,7 +114,7 @@ pub fn plan(options: &LocalOptions, stack: &LocalStack) -> Vec<Launch> {
             "PENNY_NOTIFIER_PUBLIC_URL",
             format!("http://{}", local(p.notifier_public)),
         ),
-        ("PENNY_NOTIFIER_DATABASE_URL", sqlite("notifier")),
+        ("PENNY_NOTIFIER_DATABASE_URL", database("notifier")),
         ("PENNY_NOTIFIER_SMTP_HOST", "127.0.0.1".to_owned()),
         ("PENNY_NOTIFIER_SMTP_PORT", stack.smtp.port().to_string()),
         ("PENNY_NOTIFIER_SMS_BASE_URL", stack.sms.base_url()),
@@ -91,33 +126,65 @@ pub fn plan(options: &LocalOptions, stack: &LocalStack) -> Vec<Launch> {
         ("PENNY_NOTIFIER_CONSUMER_RETRY_CAP", "2s".to_owned()),
     ]);
     let admin = |port: u16| format!("http://127.0.0.1:{port}/readyz");
-    vec![
-        (
-            "penny-sandbox",
+    let launch = |name: String, bin: &'static str, env, ready| Launch {
+        name,
+        package: bin,
+        bin,
+        env,
+        ready,
+    };
+    let mut plan = vec![
+        launch(
+            "penny-sandbox".into(),
             "penny-sandbox",
             sandbox,
             format!("{}/__sandbox/health", stack.sandbox_url()),
         ),
-        ("penny-ingress", "penny-ingress", ingress, admin(p.ingress)),
-        (
+        launch(
+            "penny-ingress".into(),
+            "penny-ingress",
+            ingress,
+            admin(p.ingress),
+        ),
+        launch(
+            "penny-verification".into(),
             "penny-verification",
-            "penny-verification",
-            verification,
+            verification(p.verification_grpc, p.verification_admin),
             admin(p.verification_admin),
         ),
-        (
-            "penny-transfer-events",
+    ];
+    for replica in 2..=options.verification_replicas {
+        let (grpc, admin_port) = (free_port()?, free_port()?);
+        plan.push(launch(
+            format!("penny-verification-{replica}"),
+            "penny-verification",
+            verification(grpc, admin_port),
+            admin(admin_port),
+        ));
+    }
+    plan.extend([
+        launch(
+            "penny-transfer-events".into(),
             "penny-transfer-events",
             transfer_events,
             admin(p.transfer_events_admin),
         ),
-        (
-            "penny-notifier",
+        launch(
+            "penny-notifier".into(),
             "penny-notifier",
             notifier,
             admin(p.notifier_admin),
         ),
-    ]
+    ]);
+    for launch in &mut plan {
+        for (bin, key, value) in &options.env {
+            if *bin == launch.bin {
+                launch.env.retain(|(k, _)| k != key);
+                launch.env.push((key, value.clone()));
+            }
+        }
+    }
+    Ok(plan)
 }
 
 /// Unix seconds × 1,000,000: above every event id an earlier run (started at least a second

@@ -4,10 +4,14 @@
 //! verification, transfer-events and the notifier (SQLite files under the data directory), a
 //! real SMTP server and SMS/push receivers so every alert can be seen. Stopping it (or dropping
 //! it) stops every part, services first; starting it again on the same directory resumes with
-//! the same data (the sandbox, an in-memory simulator, starts afresh).
+//! the same data (the sandbox, an in-memory simulator, starts afresh). For benchmarks and the
+//! fault suite it also runs release binaries, PostgreSQL, several verification replicas, and
+//! crashes and restarts any part ([`LocalStack::kill`], [`LocalStack::restart`],
+//! [`LocalStack::kill_nats`]).
 
 mod env;
 mod feed;
+mod options;
 mod ports;
 
 use std::path::{Path, PathBuf};
@@ -17,10 +21,13 @@ use std::time::Duration;
 use anyhow::Context as _;
 use penny_testkit::{ChildProcess, PushReceiver, SandboxControl, SmsApi, SmtpServer, poll_until};
 
+pub use env::Launch;
 pub use feed::AlertFeed;
+pub use options::LocalOptions;
 pub use ports::{Ports, addr};
 
-use crate::process::{ServiceProcess, binary};
+pub use crate::process::Profile;
+use crate::process::{ServiceProcess, binary, binary_of};
 
 /// How long one part may take to report ready.
 const READY: Duration = Duration::from_secs(60);
@@ -29,37 +36,12 @@ const SMS_SID: &str = "AClocal";
 const SMS_TOKEN: &str = "local-sms-token";
 /// The push signing secret (`whsec_` + base64 of 32 bytes): local only.
 pub const PUSH_SECRET: &str = "whsec_cGVubnkgbG9jYWwgc3RhY2sgcHVzaCBzZWNyZXQhIQ==";
+/// The Plaid client id every service (and a harness calling the sandbox itself) uses.
+pub const PLAID_CLIENT_ID: &str = "penny-sandbox-client";
+/// Its secret (the sandbox accepts any; local only).
+pub const PLAID_SECRET: &str = "penny-sandbox-secret";
 /// Every service's development token (accepted outside production only).
 pub const DEV_TOKEN: &str = "penny-insecure-dev-token";
-
-/// What to start.
-#[derive(Debug, Clone)]
-pub struct LocalOptions {
-    /// SQLite files, the NATS store and the logs go here.
-    pub data_dir: PathBuf,
-    /// Where each part listens.
-    pub ports: Ports,
-    /// Simulated seconds per real second on the sandbox's clock.
-    pub clock_speed: f64,
-    /// Where every process exports its spans (OTLP/gRPC), if anywhere.
-    pub otlp_endpoint: Option<String>,
-    /// Each service's log filter.
-    pub log_filter: String,
-}
-
-impl LocalOptions {
-    /// The local defaults `just up` uses: `./data`, the services' default ports, 60 simulated
-    /// seconds per second.
-    pub fn defaults(data_dir: impl Into<PathBuf>) -> Self {
-        Self {
-            data_dir: data_dir.into(),
-            ports: Ports::defaults(),
-            clock_speed: 60.0,
-            otlp_endpoint: None,
-            log_filter: "info".into(),
-        }
-    }
-}
 
 /// The running stack.
 pub struct LocalStack {
@@ -73,9 +55,11 @@ pub struct LocalStack {
     pub sms: SmsApi,
     /// The push endpoint users register (checks Standard Webhooks signatures).
     pub push: PushReceiver,
-    /// The services, in start order (stopped in reverse).
-    services: Vec<ServiceProcess>,
-    nats: ChildProcess,
+    /// The services, in start order (stopped in reverse), each with how it was started;
+    /// `None` while killed.
+    services: Vec<(Launch, Option<ServiceProcess>)>,
+    profile: Profile,
+    nats: Option<ChildProcess>,
 }
 
 impl LocalStack {
@@ -87,6 +71,7 @@ impl LocalStack {
         let logs = data.join("logs");
         std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
         let nats = start_nats(&data, ports.nats, &logs).await?;
+        let databases = env::databases(&options).await?;
         let smtp = SmtpServer::start()
             .await
             .context("starting the SMTP server")?;
@@ -99,26 +84,134 @@ impl LocalStack {
             sms,
             push,
             services: Vec::new(),
-            nats,
+            profile: options.profile,
+            nats: Some(nats),
         };
         stack.apply_streams(&options).await?;
-        let plan = env::plan(&options, &stack);
-        for (package, bin, env, ready) in plan {
-            let service = ServiceProcess::spawn(package, bin, &env, &logs)?;
-            stack.services.push(service);
-            wait_ready(&ready, stack.services.last()).await?;
+        for launch in env::plan(&options, &stack, &databases)? {
+            let service = stack.spawn(&launch).await?;
+            stack.services.push((launch, Some(service)));
         }
         Ok(stack)
     }
 
-    /// `pennyctl streams apply`, retried while NATS is still starting (exit 5).
+    /// Starts one process of the plan and waits until it is ready.
+    async fn spawn(&self, launch: &Launch) -> anyhow::Result<ServiceProcess> {
+        let path = binary_of(self.profile, launch.package, launch.bin)?;
+        let log = self
+            .data_dir
+            .join("logs")
+            .join(format!("{}.log", launch.name));
+        let service = ServiceProcess::spawn_path(&path, &launch.name, &launch.env, &log)?;
+        wait_ready(&launch.ready, Some(&service)).await?;
+        Ok(service)
+    }
+
+    /// The running processes by name (`penny-sandbox`, `penny-ingress`, `penny-verification`,
+    /// `penny-verification-2`, …, `nats-server`) and their process ids.
+    pub fn pids(&self) -> Vec<(String, u32)> {
+        let mut pids: Vec<(String, u32)> = self
+            .services
+            .iter()
+            .filter_map(|(launch, p)| Some((launch.name.clone(), p.as_ref()?.pid()?)))
+            .collect();
+        if let Some(nats) = &self.nats {
+            pids.push(("nats-server".into(), nats.pid()));
+        }
+        pids
+    }
+
+    /// Every running service's Prometheus endpoint (`/metrics` beside its `/readyz`).
+    pub fn metrics_urls(&self) -> Vec<String> {
+        self.services
+            .iter()
+            .filter(|(_, p)| p.is_some())
+            .filter_map(|(launch, _)| launch.ready.strip_suffix("/readyz"))
+            .map(|base| format!("{base}/metrics"))
+            .collect()
+    }
+
+    /// The names of the running services whose binary is `bin` (every replica).
+    pub fn replicas(&self, bin: &str) -> Vec<String> {
+        self.services
+            .iter()
+            .filter(|(launch, p)| launch.bin == bin && p.is_some())
+            .map(|(launch, _)| launch.name.clone())
+            .collect()
+    }
+
+    /// SIGKILL of the service `name` (a crash: nothing drained or flushed); it stays down until
+    /// [`restart`](Self::restart).
+    pub async fn kill(&mut self, name: &str) -> anyhow::Result<()> {
+        let (_, process) = self
+            .services
+            .iter_mut()
+            .find(|(launch, _)| launch.name == name)
+            .with_context(|| format!("no service {name}"))?;
+        let process = process
+            .take()
+            .with_context(|| format!("{name} is not running"))?;
+        process.kill().await
+    }
+
+    /// Starts the killed service `name` again exactly as before (same ports, database and
+    /// settings; its log continues) and waits until it is ready.
+    pub async fn restart(&mut self, name: &str) -> anyhow::Result<()> {
+        let index = self
+            .services
+            .iter()
+            .position(|(launch, _)| launch.name == name)
+            .with_context(|| format!("no service {name}"))?;
+        anyhow::ensure!(self.services[index].1.is_none(), "{name} is running");
+        let launch = self.services[index].0.clone();
+        let process = self.spawn(&launch).await?;
+        self.services[index].1 = Some(process);
+        Ok(())
+    }
+
+    /// Fails, naming it, when a service that should run has exited.
+    pub fn ensure_running(&mut self) -> anyhow::Result<()> {
+        for (launch, process) in &mut self.services {
+            if let Some(p) = process
+                && !p.is_running()
+            {
+                anyhow::bail!("{} exited:\n{}", launch.name, p.log_tail());
+            }
+        }
+        Ok(())
+    }
+
+    /// SIGKILL of nats-server (an outage; its store stays): ingress answers 503 and the
+    /// services reconnect once [`start_nats`](Self::start_nats) brings it back.
+    pub async fn kill_nats(&mut self) -> anyhow::Result<()> {
+        let mut nats = self.nats.take().context("nats-server is not running")?;
+        nats.kill().await
+    }
+
+    /// Starts nats-server again on the same port with the same store.
+    pub async fn start_nats(&mut self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.nats.is_none(), "nats-server is running");
+        let logs = self.data_dir.join("logs");
+        self.nats = Some(start_nats(&self.data_dir, self.ports.nats, &logs).await?);
+        Ok(())
+    }
+
+    /// `pennyctl streams apply` (with the options' `pennyctl` settings, e.g.
+    /// `PENNY_STREAMS_WEBHOOKS_MAX_BYTES`), retried while NATS is still starting (exit 5).
     async fn apply_streams(&self, options: &LocalOptions) -> anyhow::Result<()> {
         let pennyctl = binary("pennyctl", "pennyctl")?;
         let url = self.nats_url();
         let logs = options.data_dir.join("logs");
+        let env: Vec<(&str, &str)> = options
+            .env
+            .iter()
+            .filter(|(bin, _, _)| *bin == "pennyctl")
+            .map(|(_, key, value)| (*key, value.as_str()))
+            .collect();
         poll_until(READY, || {
             let out = Command::new(&pennyctl)
                 .args(["--nats-url", &url, "streams", "apply"])
+                .envs(env.iter().copied())
                 .output();
             let logs = logs.clone();
             async move {
@@ -160,6 +253,7 @@ impl LocalStack {
     pub fn logs(&self) -> String {
         self.services
             .iter()
+            .filter_map(|(_, s)| s.as_ref())
             .map(|s| format!("--- {}\n{}", s.name(), s.log_tail()))
             .collect()
     }
@@ -168,15 +262,18 @@ impl LocalStack {
     /// service that did not stop cleanly.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         let mut first_error = None;
-        while let Some(service) = self.services.pop() {
-            if let Err(e) = service.stop().await {
+        while let Some((_, service)) = self.services.pop() {
+            if let Some(service) = service
+                && let Err(e) = service.stop().await
+            {
                 first_error.get_or_insert(e);
             }
         }
-        self.nats
-            .terminate(Duration::from_secs(10))
-            .await
-            .context("stopping nats-server")?;
+        if let Some(mut nats) = self.nats.take() {
+            nats.terminate(Duration::from_secs(10))
+                .await
+                .context("stopping nats-server")?;
+        }
         first_error.map_or(Ok(()), Err)
     }
 }
