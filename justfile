@@ -61,10 +61,14 @@ test *ARGS: tools
         cargo test "$@"
     fi
 
-# The fault suite at full length (`just test` runs each case short). So far: the webhook parser
-# and verifier under 20,000 arbitrary and mutated inputs each (proptest).
+# The fault suite at full length (`just test` runs each case short): the webhook parser and
+# verifier under 20,000 arbitrary and mutated inputs each (proptest), then the whole pipeline
+# under each fault with 1,500 members and twenty faults, one case at a time (debug build;
+# figures in bench/results/faults/).
 test-faults: tools
     PROPTEST_CASES=20000 cargo nextest run -p penny-ingress --lib proptests
+    cargo build -p penny-sandbox -p penny-ingress -p penny-verification -p penny-transfer-events -p penny-notifier -p pennyctl
+    PENNY_FAULTS_FULL=1 PENNY_E2E_PREBUILT=1 cargo nextest run -p penny-e2e --test faults --test-threads 1 --config-file tests/suites/faults/nextest.toml
 
 # Offline checks of the Dockerfile and the Helm chart (lint, render, Kubernetes/KEDA schemas, assertions).
 helm-check: tools
@@ -88,6 +92,13 @@ bench: tools
     cargo bench -p penny-bus --bench limiter
     cargo bench -p penny-notifier --bench alerts
     cargo bench -p penny-transfer-events --bench sync_storm
+    just bench-burst
+
+# The whole pipeline under a burst (release processes on PostgreSQL): limits on, limits off,
+# 1/2/4 verification replicas. Sizes: PENNY_BURST_N, PENNY_BURST_OFF_N, PENNY_BURST_SCALING_N.
+bench-burst: tools
+    cargo build --release -p penny-sandbox -p penny-ingress -p penny-verification -p penny-transfer-events -p penny-notifier -p pennyctl
+    PENNY_E2E_PREBUILT=1 cargo bench -p penny-e2e --bench burst
 
 # The binaries `up` and `demo` start as processes (debug build).
 [private]
