@@ -67,8 +67,16 @@ test *ARGS: tools
 # figures in bench/results/faults/).
 test-faults: tools
     PROPTEST_CASES=20000 cargo nextest run -p penny-ingress --lib proptests
+    just fuzz 120
     cargo build -p penny-sandbox -p penny-ingress -p penny-verification -p penny-transfer-events -p penny-notifier -p pennyctl
     PENNY_FAULTS_FULL=1 PENNY_E2E_PREBUILT=1 cargo nextest run -p penny-e2e --test faults --test-threads 1 --config-file tests/suites/faults/nextest.toml
+
+# The libFuzzer target over the webhook parser and verifier (`services/ingress/fuzz`): cargo-fuzz
+# on the stable toolchain with `--sanitizer none` (installed into .tools on first use), for
+# SECONDS; a finding stops it with the input saved under services/ingress/fuzz/artifacts/.
+fuzz SECONDS="120": tools
+    [[ -x .tools/bin/cargo-fuzz ]] || cargo install cargo-fuzz --locked --version 0.13.2 --root .tools
+    cd services/ingress && cargo fuzz run webhook --sanitizer none -- -max_total_time={{SECONDS}}
 
 # Offline checks of the Dockerfile and the Helm chart (lint, render, Kubernetes/KEDA schemas, assertions).
 helm-check: tools
