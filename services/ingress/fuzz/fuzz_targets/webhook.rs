@@ -16,8 +16,6 @@ use std::sync::{Arc, OnceLock};
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -104,17 +102,8 @@ fn fixture() -> &'static Fixture {
             .expect("a P-256 key");
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
             .expect("the key just made");
-        let point = pair.public_key().as_ref();
-        let jwk = VerificationKey {
-            kid: KID.to_owned(),
-            alg: "ES256".into(),
-            crv: "P-256".into(),
-            kty: "EC".into(),
-            x: URL_SAFE_NO_PAD.encode(&point[1..33]),
-            y: URL_SAFE_NO_PAD.encode(&point[33..65]),
-            created_at: 1,
-            expired_at: None,
-        };
+        let jwk = VerificationKey::es256(KID, pair.public_key().as_ref(), 1)
+            .expect("an uncompressed P-256 point");
         let cache = KeyCache::new(
             Arc::new(OneKey(jwk)),
             KeyCacheSettings::default(),

@@ -31,16 +31,7 @@ pub(super) fn test_key(kid: &str) -> TestKey {
         EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).expect("parse");
     let point = pair.public_key().as_ref();
     TestKey {
-        jwk: VerificationKey {
-            kid: kid.to_owned(),
-            alg: "ES256".into(),
-            crv: "P-256".into(),
-            kty: "EC".into(),
-            x: URL_SAFE_NO_PAD.encode(&point[1..33]),
-            y: URL_SAFE_NO_PAD.encode(&point[33..65]),
-            created_at: 1,
-            expired_at: None,
-        },
+        jwk: VerificationKey::es256(kid, point, 1).expect("an uncompressed P-256 point"),
         signing: EncodingKey::from_ec_der(pkcs8.as_ref()),
     }
 }
@@ -383,4 +374,20 @@ async fn expired_keys_are_refused() {
             .err(),
         Some(Rejection::KeyExpired)
     );
+}
+
+#[test]
+fn a_key_is_made_only_from_an_uncompressed_p256_point() {
+    let good = test_key("k1").jwk;
+    assert_eq!((good.alg.as_str(), good.crv.as_str()), ("ES256", "P-256"));
+    assert_eq!(
+        (good.x.len(), good.y.len()),
+        (43, 43),
+        "32 bytes each, base64url"
+    );
+    let mut compressed = vec![0x02];
+    compressed.extend([7u8; 32]);
+    assert_eq!(VerificationKey::es256("k", &compressed, 1), None);
+    assert_eq!(VerificationKey::es256("k", &[0x04; 64], 1), None);
+    assert_eq!(VerificationKey::es256("k", &[0x05; 65], 1), None);
 }
