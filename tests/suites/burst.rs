@@ -30,7 +30,7 @@ async fn a_burst_ends_in_exactly_one_of_each_effect() -> anyhow::Result<()> {
     eprintln!("linked; triggering");
     let since = Instant::now();
     burst::trigger(&stack).await?;
-    let mut progress = burst::drain(&stack, N, since, Duration::from_secs(45)).await;
+    let progress = burst::drain(&stack, N, since, Duration::from_secs(45)).await;
     eprintln!("drained: {:?}", progress.last());
     let effects = burst::settle(&stack, &clients, &cohort, Duration::from_secs(5)).await?;
     assert_eq!(
@@ -41,19 +41,9 @@ async fn a_burst_ends_in_exactly_one_of_each_effect() -> anyhow::Result<()> {
         stack.logs()
     );
     assert_eq!(effects.verified, N);
-    // Ingress counts a webhook once its publish is acknowledged. On a loaded machine a PubAck can
-    // come after ingress's 2 s publish timeout: that webhook is answered 503 yet stored (the
-    // consumers handle it), and is counted when Plaid's retry, 30 s later, is answered 200 as a
-    // duplicate (CI saw 50 of 60 counted with all 60 alerts out, twice). Wait out that retry.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while progress.last().accepted < N as f64 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        progress.sample(&stack, since).await;
-    }
-    assert!(
-        progress.last().accepted >= N as f64,
-        "{:?}",
-        progress.last()
-    );
+    // Ingress's accepted counter is not a count of webhooks delivered: a PubAck later than its
+    // 2 s publish timeout gets a 503 although the webhook is stored (the consumers handle it),
+    // and the sandbox's retry is scheduled on its simulated clock (CI saw 59 of 60 counted after
+    // 90 s with every effect recorded). The effects above are what must hold.
     stack.stop().await
 }
