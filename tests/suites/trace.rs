@@ -208,24 +208,37 @@ async fn a_deposit_alert_traces_back_to_the_sync_and_its_poke() -> anyhow::Resul
     assert!(!of(&trace, "notifier", "consume").is_empty(), "{trace:#?}");
 
     // The sync links to the poke(s) it served; each link is a poke's consume span in its own
-    // trace, which starts at ingress's receive span.
+    // trace, which starts at ingress's receive span. Each service exports in batches of its
+    // own, so ingress's span may arrive after the notifier's: wait for all of them.
     assert!(!sync.links.is_empty(), "the sync links its pokes: {sync:?}");
-    let spans = otlp.spans();
-    for (trace_id, span_id) in &sync.links {
-        let poke = spans
-            .iter()
-            .find(|s| &s.trace_id == trace_id && &s.span_id == span_id)
-            .unwrap_or_else(|| panic!("linked span {trace_id}/{span_id} was exported"));
+    let pokes = otlp
+        .wait_for(WAIT, |spans| {
+            sync.links
+                .iter()
+                .map(|(trace_id, span_id)| {
+                    let poke = spans
+                        .iter()
+                        .find(|s| &s.trace_id == trace_id && &s.span_id == span_id)?;
+                    let poke_trace = in_trace(spans, trace_id);
+                    (!of(&poke_trace, "ingress", "plaid_webhook").is_empty()).then(|| poke.clone())
+                })
+                .collect::<Option<Vec<_>>>()
+        })
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{e}: every linked poke's consume span and ingress's receive span in its trace; \
+                 links {:?}, spans {:#?}",
+                sync.links,
+                otlp.spans()
+            )
+        })?;
+    for poke in &pokes {
         assert_eq!(
             (poke.service.as_str(), poke.name.as_str()),
             ("transfer-events", "consume")
         );
-        let poke_trace = in_trace(&spans, trace_id);
-        assert!(
-            !of(&poke_trace, "ingress", "plaid_webhook").is_empty(),
-            "the poke came through ingress: {poke_trace:#?}"
-        );
-        assert_ne!(trace_id, &sync.trace_id, "a link, not a parent");
+        assert_ne!(poke.trace_id, sync.trace_id, "a link, not a parent");
     }
     stack.stop().await
 }

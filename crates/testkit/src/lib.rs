@@ -69,7 +69,7 @@ pub use mail::ReceivedMail;
 pub use nats::{NatsConfig, NatsServer};
 #[cfg(feature = "otlp")]
 pub use otlp::{OtlpReceiver, ReceivedSpan};
-pub use poll::{Ready, poll_until};
+pub use poll::{Ready, last_until, poll_until};
 pub use ports::free_port;
 pub use postgres::{PgCluster, PgDatabase, TestPostgres, create_database};
 pub use process::ChildProcess;

@@ -61,6 +61,30 @@ where
     }
 }
 
+/// Probes every `interval` until `settled` holds for the probe's value or `timeout` has passed,
+/// and returns the last value either way: for counts a caller reports whether they settled or
+/// not (a fault suite prints what was lost). Fails only when the probe fails.
+pub async fn last_until<T, F, Fut>(
+    timeout: Duration,
+    interval: Duration,
+    mut probe: F,
+    settled: impl Fn(&T) -> bool,
+) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        let value = probe().await?;
+        let now = Instant::now();
+        if settled(&value) || now >= deadline {
+            return Ok(value);
+        }
+        tokio::time::sleep(interval.min(deadline - now)).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -96,5 +120,34 @@ mod tests {
                 .starts_with("condition not met within 300ms"),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn last_until_returns_the_settled_value() -> anyhow::Result<()> {
+        let calls = AtomicU32::new(0);
+        let n = last_until(
+            Duration::from_secs(5),
+            Duration::from_millis(1),
+            || async { Ok(calls.fetch_add(1, Ordering::SeqCst) + 1) },
+            |n| *n == 3,
+        )
+        .await?;
+        assert_eq!(n, 3);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn last_until_returns_the_last_value_at_the_deadline() -> anyhow::Result<()> {
+        let calls = AtomicU32::new(0);
+        let n = last_until(
+            Duration::from_millis(30),
+            Duration::from_millis(5),
+            || async { Ok(calls.fetch_add(1, Ordering::SeqCst) + 1) },
+            |_| false,
+        )
+        .await?;
+        assert!(n >= 2, "probed more than once: {n}");
+        assert_eq!(n, calls.load(Ordering::SeqCst), "the last value");
+        Ok(())
     }
 }

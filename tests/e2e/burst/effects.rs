@@ -73,47 +73,32 @@ impl Effects {
 
     /// How many of `cohort`'s members miss an effect (each missing effect counts once).
     pub fn lost(&self, cohort: &Cohort) -> usize {
-        let missing = |m: &HashMap<String, usize>, key: &str| usize::from(!m.contains_key(key));
         let unverified = self.members.saturating_sub(self.verified);
-        unverified
-            + cohort
-                .members
-                .iter()
-                .map(|m| {
-                    missing(&self.events, &m.account_id)
-                        + missing(&self.emails, &m.email)
-                        + missing(&self.pushes, &m.user_id)
-                })
-                .sum::<usize>()
+        unverified + self.per_member(cohort, |count| usize::from(count.is_none()))
     }
 
     /// How many extra copies of an effect `cohort`'s members got (0 when each has one).
     pub fn doubled(&self, cohort: &Cohort) -> usize {
-        let extra = |m: &HashMap<String, usize>, key: &str| m.get(key).map_or(0, |n| n - 1);
-        cohort
-            .members
-            .iter()
-            .map(|m| {
-                extra(&self.events, &m.account_id)
-                    + extra(&self.emails, &m.email)
-                    + extra(&self.pushes, &m.user_id)
-            })
-            .sum()
+        self.per_member(cohort, |count| count.map_or(0, |n| n - 1))
     }
 
     /// `cohort`'s effects recorded: verified accounts, events, emails and pushes.
     pub fn recorded(&self, cohort: &Cohort) -> usize {
-        let of = |m: &HashMap<String, usize>, key: &str| m.get(key).copied().unwrap_or(0);
-        self.verified
-            + cohort
-                .members
-                .iter()
-                .map(|m| {
-                    of(&self.events, &m.account_id)
-                        + of(&self.emails, &m.email)
-                        + of(&self.pushes, &m.user_id)
-                })
-                .sum::<usize>()
+        self.verified + self.per_member(cohort, |count| count.unwrap_or(0))
+    }
+
+    /// `score` of each member's count of each effect (event, email, push; `None`: none
+    /// recorded), summed over `cohort`.
+    fn per_member(&self, cohort: &Cohort, score: impl Fn(Option<usize>) -> usize) -> usize {
+        cohort
+            .members
+            .iter()
+            .map(|m| {
+                score(self.events.get(&m.account_id).copied())
+                    + score(self.emails.get(&m.email).copied())
+                    + score(self.pushes.get(&m.user_id).copied())
+            })
+            .sum()
     }
 }
 

@@ -56,12 +56,11 @@ pub async fn settle(
     cohort: &Cohort,
     deadline: Duration,
 ) -> anyhow::Result<Effects> {
-    let start = Instant::now();
-    loop {
-        let effects = Effects::count(stack, clients, cohort).await?;
-        if effects.lost(cohort) == 0 || start.elapsed() > deadline {
-            return Ok(effects);
-        }
-        tokio::time::sleep(INTERVAL).await;
-    }
+    penny_testkit::last_until(
+        deadline,
+        INTERVAL,
+        || Effects::count(stack, clients, cohort),
+        |effects| effects.lost(cohort) == 0,
+    )
+    .await
 }

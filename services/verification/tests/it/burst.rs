@@ -14,8 +14,8 @@ use penny_proto::v1 as pb;
 use penny_testkit::{EndpointFault, ForcedError, Limit, RateLimitMode, RateLimits, poll_until};
 use tokio::time::Instant;
 
-use crate::support::events::{events_of, publish_webhook};
-use crate::support::{DbKind, auth_webhook, spawn_on, start_stack};
+use crate::support::events::publish_webhook;
+use crate::support::{DbKind, auth_webhook, poll_events, spawn_on, start_stack};
 
 /// Per-client `/auth/get` budget per minute for the 500s test: two units a second.
 const LIMIT: u32 = 120;
@@ -102,7 +102,9 @@ async fn injected_500s_draw_no_429_and_plaid_sees_no_more_calls_than_the_budget(
     let js = stack.jetstream().await?;
     for account in &linked {
         assert_eq!(
-            events_of(&js, &account.account_id, "verified").await?.len(),
+            poll_events(&js, &account.account_id, "verified", 1)
+                .await?
+                .len(),
             1,
             "one verified event for {}",
             account.account_id
@@ -171,8 +173,9 @@ async fn an_expiry_is_processed_while_thousands_of_verifications_wait_for_budget
         Duration::from_secs(20),
     )
     .await?;
+    // The status is committed with the event in the outbox; the relay publishes it after.
     assert_eq!(
-        events_of(&js, &expiring.account_id, "verification_expired")
+        poll_events(&js, &expiring.account_id, "verification_expired", 1)
             .await?
             .len(),
         1

@@ -246,7 +246,7 @@ async fn sms_on(kind: DbKind) -> anyhow::Result<()> {
         app.account(&failed.account_id).await?.status,
         pb::AccountStatus::NeedsRelink as i32
     );
-    let failures = events_of(&js, &failed.account_id, "verification_failed").await?;
+    let failures = poll_events(&js, &failed.account_id, "verification_failed", 1).await?;
     assert_eq!(failures.len(), 1, "one failure, whichever came first");
     assert_eq!(failures[0].cause, "api/RefreshAccount");
     app.stop().await

@@ -6,7 +6,7 @@
 //! `penny_e2e::burst::Effects`, which counts the verified ones.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use penny_e2e::burst::{Cohort, INTERVAL, received};
@@ -110,14 +110,15 @@ pub async fn settle(
     cohort: &Cohort,
     deadline: Duration,
 ) -> anyhow::Result<Tally> {
-    let start = Instant::now();
-    loop {
-        let tally = DepositEffects::count(stack, clients, cohort)
-            .await?
-            .tally(cohort);
-        if tally.lost == 0 || start.elapsed() > deadline {
-            return Ok(tally);
-        }
-        tokio::time::sleep(INTERVAL).await;
-    }
+    penny_testkit::last_until(
+        deadline,
+        INTERVAL,
+        || async {
+            Ok(DepositEffects::count(stack, clients, cohort)
+                .await?
+                .tally(cohort))
+        },
+        |tally| tally.lost == 0,
+    )
+    .await
 }
