@@ -120,6 +120,8 @@ struct Inner {
     transfers: HashMap<String, Transfer>,
     /// Transfer ids in creation order (so bulk moves are reproducible).
     order: Vec<String>,
+    /// Transfer ids of each account (a verify timer asks about one account among 50,000).
+    by_account: HashMap<String, Vec<String>>,
     /// Event ids start after this (`--event-id-base`).
     base: u64,
 }
@@ -246,6 +248,11 @@ impl Ledger {
             },
         );
         inner.order.push(id.clone());
+        inner
+            .by_account
+            .entry(account_id.to_owned())
+            .or_default()
+            .push(id.clone());
         id
     }
 
@@ -253,9 +260,11 @@ impl Ledger {
     /// such a deposit can never be matched, so its account is never verified automatically.
     pub fn credit_bounced(&self, account_id: &str) -> bool {
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        inner.transfers.values().any(|t| {
-            t.facts.account_id == account_id
-                && t.facts.direction == Direction::Credit
+        let Some(ids) = inner.by_account.get(account_id) else {
+            return false;
+        };
+        ids.iter().filter_map(|id| inner.transfers.get(id)).any(|t| {
+            t.facts.direction == Direction::Credit
                 && matches!(t.stage, Stage::Failed | Stage::Cancelled | Stage::Returned)
         })
     }

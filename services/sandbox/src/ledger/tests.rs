@@ -169,3 +169,22 @@ fn event_ids_start_after_the_base_and_page_from_any_cursor() {
     assert_eq!(ids(&l, Feed::BankTransfer, 1_002, 10), (vec![], false));
     assert_eq!(ids(&l, Feed::Transfer, 0, 10), (vec![1_001], false));
 }
+
+#[test]
+fn a_bounced_credit_marks_its_account_only() {
+    let l = Ledger::default();
+    let credit = l.create(Feed::BankTransfer, "acc1", Direction::Credit, "0.01", now());
+    let other = l.create(Feed::BankTransfer, "acc2", Direction::Credit, "0.01", now());
+    let debit = l.create(Feed::BankTransfer, "acc3", Direction::Debit, "0.02", now());
+    assert!(!l.credit_bounced("acc1"));
+    l.transition(Feed::BankTransfer, &credit, Stage::Failed, None, now())
+        .unwrap();
+    l.transition(Feed::BankTransfer, &other, Stage::Posted, None, now())
+        .unwrap();
+    l.transition(Feed::BankTransfer, &debit, Stage::Failed, None, now())
+        .unwrap();
+    assert!(l.credit_bounced("acc1"), "its credit failed");
+    assert!(!l.credit_bounced("acc2"), "its credit posted");
+    assert!(!l.credit_bounced("acc3"), "a debit, not a credit");
+    assert!(!l.credit_bounced("unknown"));
+}
