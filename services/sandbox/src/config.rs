@@ -86,6 +86,14 @@ pub struct Config {
     #[arg(long, env = "PENNY_SANDBOX_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub webhook_timeout: Duration,
 
+    /// Most webhook deliveries in flight at once (`0`: no limit, every due webhook is sent at
+    /// once, each on its own connection). Plaid publishes no figure; a sender fleet holds a
+    /// bounded number of requests to one endpoint, and a limit here keeps a 50,000 burst from
+    /// being a test of the kernel's accept queue. Waiting for a slot is not part of an
+    /// attempt's timeout.
+    #[arg(long, env = "PENNY_SANDBOX_WEBHOOK_CONCURRENCY", default_value_t = 0)]
+    pub webhook_concurrency: usize,
+
     /// Log filter (tracing `EnvFilter` syntax).
     #[arg(long, env = "PENNY_SANDBOX_LOG", default_value = "info")]
     pub log_filter: String,

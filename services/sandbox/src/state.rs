@@ -68,6 +68,7 @@ impl AppState {
             Arc::clone(&clock),
             Arc::clone(&scheduler),
             cfg.webhook_timeout,
+            cfg.webhook_concurrency,
         )?);
         Ok(Self {
             client_id: cfg.client_id.clone(),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tokio::sync::Semaphore;
 use tracing::{debug, warn};
 
 use crate::clock::Clock;
@@ -70,15 +71,19 @@ pub struct Webhooks {
     faults: Mutex<WebhookFaults>,
     held: Mutex<Vec<Outgoing>>,
     next_id: AtomicU64,
+    /// Slots for attempts in flight (`None`: no limit).
+    slots: Option<Arc<Semaphore>>,
 }
 
 impl Webhooks {
-    /// A delivery engine with the given per-attempt timeout.
+    /// A delivery engine with the given per-attempt timeout, holding at most `concurrency`
+    /// attempts in flight (`0`: no limit).
     pub fn new(
         keys: Arc<Keys>,
         clock: Arc<Clock>,
         scheduler: Arc<Scheduler>,
         timeout: Duration,
+        concurrency: usize,
     ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder().timeout(timeout).build()?;
         Ok(Self {
@@ -90,6 +95,7 @@ impl Webhooks {
             faults: Mutex::new(WebhookFaults::default()),
             held: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
+            slots: (concurrency > 0).then(|| Arc::new(Semaphore::new(concurrency))),
         })
     }
 
@@ -246,6 +252,11 @@ impl Webhooks {
     }
 
     async fn attempt(self: Arc<Self>, mut out: Outgoing, attempt: u32) {
+        // Held until the attempt's outcome is known; never closed, so `acquire` cannot fail.
+        let _slot = match &self.slots {
+            Some(slots) => Arc::clone(slots).acquire_owned().await.ok(),
+            None => None,
+        };
         let now = self.clock.now();
         let first = *out.first_attempt.get_or_insert(now);
         let (status, error) = match self.post(&out).await {

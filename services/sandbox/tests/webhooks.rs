@@ -2,10 +2,13 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{Received, Receiver, Sandbox, poll_until};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use penny_sandbox::Config;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -323,4 +326,99 @@ async fn sign_endpoint_issues_tokens_that_verify_with_the_served_key() {
         .post("/__sandbox/webhooks/sign", json!({"bodyy": body}))
         .await;
     assert_eq!(status, 400, "{refused}");
+}
+
+/// A receiver that holds each webhook 200 ms and records the most it held at once.
+struct SlowReceiver {
+    url: String,
+    received: Arc<AtomicUsize>,
+    most_at_once: Arc<AtomicUsize>,
+    shutdown: tokio_util::sync::CancellationToken,
+}
+
+impl Drop for SlowReceiver {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl SlowReceiver {
+    async fn start() -> Self {
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let received = Arc::new(AtomicUsize::new(0));
+        let most_at_once = Arc::new(AtomicUsize::new(0));
+        let (held, count, most) = (
+            Arc::clone(&in_flight),
+            Arc::clone(&received),
+            Arc::clone(&most_at_once),
+        );
+        let app = axum::Router::new().route(
+            "/webhook",
+            axum::routing::post(move || {
+                let (held, count, most) =
+                    (Arc::clone(&held), Arc::clone(&count), Arc::clone(&most));
+                async move {
+                    let now = held.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    held.fetch_sub(1, Ordering::SeqCst);
+                    count.fetch_add(1, Ordering::SeqCst);
+                    "ok"
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/webhook", listener.local_addr().expect("addr"));
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let token = shutdown.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(token.cancelled_owned())
+                .await;
+        });
+        Self {
+            url,
+            received,
+            most_at_once,
+            shutdown,
+        }
+    }
+}
+
+/// Fires `n` webhooks at once at a slow receiver; how many it held at once at most.
+async fn most_held_at_once(concurrency: usize, n: usize) -> usize {
+    let sb = Sandbox::start_with(Config {
+        webhook_concurrency: concurrency,
+        ..Config::default()
+    })
+    .await;
+    let rx = SlowReceiver::start().await;
+    // All at once, as a burst of due timers would be.
+    futures::future::join_all((0..n).map(|_| {
+        sb.ok(
+            "/sandbox/bank_transfer/fire_webhook",
+            json!({"webhook": rx.url}),
+        )
+    }))
+    .await;
+    poll_until(Duration::from_secs(20), || async {
+        (rx.received.load(Ordering::SeqCst) >= n).then_some(())
+    })
+    .await;
+    let attempts = sb.attempts().await;
+    assert_eq!(attempts.len(), n, "one attempt each: {attempts:?}");
+    assert!(attempts.iter().all(|a| a["outcome"] == "delivered"));
+    rx.most_at_once.load(Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn webhook_concurrency_bounds_deliveries_in_flight() {
+    common::init();
+    let most = most_held_at_once(3, 12).await;
+    assert!((1..=3).contains(&most), "at most 3 at once, held {most}");
+    // Without a bound all twelve go out together (so the bound above is what held them).
+    let most = most_held_at_once(0, 12).await;
+    assert!(most > 3, "unbounded: held {most} at once");
 }

@@ -49,25 +49,31 @@ async fn run() -> anyhow::Result<()> {
         None
     };
     let mut scenarios = Vec::new();
+    let paced = settings
+        .plaid_concurrency
+        .map(|c| format!("-plaid-{c}"))
+        .unwrap_or_default();
     if settings.wants("on") {
         scenarios.push(Scenario {
-            name: "limits-on".into(),
+            name: format!("limits-on{paced}"),
             n: settings.n,
             replicas: settings.limits_replicas,
             limits: true,
             latency_ms: None,
             concurrency: None,
+            plaid_concurrency: settings.plaid_concurrency,
             ceilings: false,
         });
     }
     if settings.wants("off") {
         scenarios.push(Scenario {
-            name: "limits-off".into(),
+            name: format!("limits-off{paced}"),
             n: settings.off_n,
             replicas: 1,
             limits: false,
             latency_ms: None,
             concurrency: None,
+            plaid_concurrency: settings.plaid_concurrency,
             ceilings: true,
         });
     }
@@ -80,6 +86,7 @@ async fn run() -> anyhow::Result<()> {
                 limits: false,
                 latency_ms: Some(settings.latency_ms),
                 concurrency: Some(settings.scaling_concurrency),
+                plaid_concurrency: None,
                 ceilings: false,
             });
         }

@@ -30,6 +30,10 @@ pub struct Scenario {
     pub latency_ms: Option<u64>,
     /// Webhooks each verification replica handles at once (the service default when `None`).
     pub concurrency: Option<usize>,
+    /// Webhook deliveries the sandbox holds in flight at once, like a sender fleet (`None`:
+    /// every due webhook at once, each on its own connection).
+    #[serde(default)]
+    pub plaid_concurrency: Option<usize>,
     /// Measure each stage alone first.
     pub ceilings: bool,
 }
@@ -89,6 +93,13 @@ pub async fn run(scenario: &Scenario, pg_admin: &str) -> anyhow::Result<Outcome>
             "penny-verification",
             "PENNY_VERIFICATION_AUTH_GET_PER_ITEM",
             "0".into(),
+        ));
+    }
+    if let Some(c) = scenario.plaid_concurrency {
+        env.push((
+            "penny-sandbox",
+            "PENNY_SANDBOX_WEBHOOK_CONCURRENCY",
+            c.to_string(),
         ));
     }
     if let Some(c) = scenario.concurrency {

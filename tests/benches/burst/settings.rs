@@ -21,6 +21,10 @@ pub struct Settings {
     /// Webhooks each verification replica handles at once in the scaling runs
     /// (`PENNY_BURST_SCALING_CONCURRENCY`, 4).
     pub scaling_concurrency: usize,
+    /// Webhook deliveries the sandbox holds in flight in the limits-on and limits-off bursts
+    /// (`PENNY_BURST_PLAID_CONCURRENCY`; unset or 0: all at once, a connection storm). A set
+    /// value names the runs `limits-on-plaid-<c>` and `limits-off-plaid-<c>`.
+    pub plaid_concurrency: Option<usize>,
     /// Which settings (`PENNY_BURST_SETTINGS`, `on,off,scaling`; `none` only redraws the
     /// charts from `bench/results/burst.json`).
     pub settings: Vec<String>,
@@ -37,6 +41,7 @@ impl Settings {
             limits_replicas: var("PENNY_BURST_LIMITS_REPLICAS", 2)?,
             latency_ms: var("PENNY_BURST_LATENCY_MS", 20)?,
             scaling_concurrency: var("PENNY_BURST_SCALING_CONCURRENCY", 4)?,
+            plaid_concurrency: Some(var("PENNY_BURST_PLAID_CONCURRENCY", 0)?).filter(|&c| c > 0),
             settings: list("PENNY_BURST_SETTINGS", "on,off,scaling")?,
         })
     }

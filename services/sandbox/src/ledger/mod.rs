@@ -263,10 +263,12 @@ impl Ledger {
         let Some(ids) = inner.by_account.get(account_id) else {
             return false;
         };
-        ids.iter().filter_map(|id| inner.transfers.get(id)).any(|t| {
-            t.facts.direction == Direction::Credit
-                && matches!(t.stage, Stage::Failed | Stage::Cancelled | Stage::Returned)
-        })
+        ids.iter()
+            .filter_map(|id| inner.transfers.get(id))
+            .any(|t| {
+                t.facts.direction == Direction::Credit
+                    && matches!(t.stage, Stage::Failed | Stage::Cancelled | Stage::Returned)
+            })
     }
 
     /// Moves transfer `id` of `feed` to `to` and records the event; returns its event id.
