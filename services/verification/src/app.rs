@@ -139,6 +139,9 @@ impl App {
         let topology = config
             .missing_stream_replicas()
             .map(Topology::with_replicas);
+        // One sample before anything is served, so `/metrics` never lacks the database gauges
+        // (the sampling task refreshes them from then on).
+        metrics.sample_db(&db, &outbox).await;
         let readiness = crate::readiness::checks(&js, topology, &db, &lanes);
         let interval = config.readiness_interval;
         let (grpc_addr, admin_addr) = (config.grpc_listen, config.admin_listen);
