@@ -5,9 +5,10 @@
 //!   confirmed by the server.
 //! - [`Outcome::Retry`]: a transient failure; the message is Nak'ed with a jittered delay from
 //!   [`RetryPolicy`], or parked once `max_deliveries` is reached.
-//! - [`Outcome::RetryAfter`]: a transient failure whose end the handler knows (a rate-limit
-//!   budget that frees up at a known time); the message is Nak'ed with exactly that delay
-//!   (capped at [`RetryPolicy::cap`]), or parked once `max_deliveries` is reached.
+//! - [`Outcome::RetryAfter`]: a wait whose end the handler knows (a rate-limit budget that
+//!   frees up at a known time); the message is Nak'ed with exactly that delay (capped at
+//!   [`RetryPolicy::cap`]). A wait is not a failure: it does not advance the backoff nor count
+//!   toward `max_deliveries`; only [`RetryPolicy::max_total_deliveries`] bounds it.
 //! - [`Outcome::Park`]: a permanent failure; the message is copied to `DEAD_LETTERS` with the
 //!   reason and only then terminated, so nothing is ever lost.
 //!
@@ -63,6 +64,7 @@ mod settle;
 mod setup;
 mod shared;
 mod step;
+mod waits;
 
 use std::future::Future;
 use std::time::Duration;
@@ -86,9 +88,11 @@ pub enum Outcome {
         /// Why, for logs and, once retries run out, the dead letter.
         reason: String,
     },
-    /// Transient failure with a known end: redeliver after exactly `delay` (capped at
-    /// [`RetryPolicy::cap`]), e.g. when a rate-limit budget frees up. Counts toward
-    /// [`RetryPolicy::max_deliveries`] like `Retry`: the message is parked once they run out.
+    /// A wait with a known end: redeliver after exactly `delay` (capped at
+    /// [`RetryPolicy::cap`]), e.g. when a rate-limit budget frees up. Not a failure: it does
+    /// not count toward [`RetryPolicy::max_deliveries`] (this process remembers which
+    /// deliveries were waits); the message is parked only if it is still waiting after
+    /// [`RetryPolicy::max_total_deliveries`].
     RetryAfter {
         /// How long to wait before the redelivery.
         delay: Duration,

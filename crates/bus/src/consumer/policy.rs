@@ -1,19 +1,19 @@
-//! [`RetryPolicy`]: exponential backoff with jitter, by delivery count.
+//! [`RetryPolicy`]: exponential backoff with jitter, by failure count; parking bounds.
 
 use std::time::Duration;
 
 use rand::Rng;
 
-/// How transient failures are retried: the `n`-th delivery that fails is redelivered after
-/// [`RetryPolicy::delay`]`(n)`, and a message that has failed on its `max_deliveries`-th
-/// delivery is parked.
+/// How transient failures are retried: a message's `n`-th failure is redelivered after
+/// [`RetryPolicy::delay`]`(n)`, and its `max_deliveries`-th failure parks it. Waits for a
+/// rate-limit turn are not failures; they are bounded by [`RetryPolicy::max_total_deliveries`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Ceiling of the first delay (doubles with each delivery).
     pub base: Duration,
     /// Largest ceiling.
     pub cap: Duration,
-    /// Deliveries before a message that keeps failing is parked.
+    /// Failed deliveries before a message is parked (waits for a rate-limit turn not counted).
     pub max_deliveries: u64,
 }
 
@@ -30,13 +30,13 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The delay before redelivering a message whose `delivered`-th delivery failed.
+    /// The delay before redelivering a message that has now failed `failures` times.
     ///
     /// Full jitter over the ceiling `min(cap, base · 2^(delivered-1))`, floored at half of
     /// `min(base, cap)` (and at 1 ms) so it is never zero: a plain Nak redelivers at once and
     /// would turn an outage into a hot loop.
-    pub fn delay(&self, delivered: u64) -> Duration {
-        let ceiling = self.ceiling(delivered);
+    pub fn delay(&self, failures: u64) -> Duration {
+        let ceiling = self.ceiling(failures);
         let floor = (self.base.min(self.cap) / 2).max(Duration::from_millis(1));
         if ceiling <= floor {
             return floor;
@@ -45,9 +45,9 @@ impl RetryPolicy {
         Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
     }
 
-    /// The ceiling of [`RetryPolicy::delay`] for `delivered`: `min(cap, base · 2^(delivered-1))`.
-    pub fn ceiling(&self, delivered: u64) -> Duration {
-        let exponent = u32::try_from(delivered.saturating_sub(1).min(32)).unwrap_or(32);
+    /// The ceiling of [`RetryPolicy::delay`] for `failures`: `min(cap, base · 2^(failures-1))`.
+    pub fn ceiling(&self, failures: u64) -> Duration {
+        let exponent = u32::try_from(failures.saturating_sub(1).min(32)).unwrap_or(32);
         self.base
             .checked_mul(1u32 << exponent.min(31))
             .unwrap_or(self.cap)
@@ -61,18 +61,30 @@ impl RetryPolicy {
         delay.min(self.cap)
     }
 
-    /// Whether the `delivered`-th delivery was the last one allowed.
-    pub fn exhausted(&self, delivered: u64) -> bool {
-        delivered >= self.max_deliveries.max(1)
+    /// Whether a message that has now failed `failures` times has used up its retries.
+    /// Deliveries handed back to wait (`Outcome::RetryAfter`) are not failures.
+    pub fn exhausted(&self, failures: u64) -> bool {
+        failures >= self.max_deliveries.max(1)
+    }
+
+    /// Deliveries a message may take in all, waits included: ten times `max_deliveries`. A message still handed back to wait on its last one is parked (a turn
+    /// that never comes is a fault to look at, not a reason to loop forever).
+    pub fn max_total_deliveries(&self) -> u64 {
+        self.max_deliveries.max(1).saturating_mul(WAITS_PER_RETRY)
     }
 
     /// A `max_deliver` for the JetStream consumer that never stops redelivery before this
-    /// policy parks the message: `max_deliveries + 5` (the margin covers handlers that crash
-    /// or time out without an outcome; those are parked on the next delivery).
+    /// policy parks the message: [`RetryPolicy::max_total_deliveries`] + 5 (the margin covers
+    /// handlers that crash or time out without an outcome; those are parked on the next
+    /// delivery).
     pub fn consumer_max_deliver(&self) -> i64 {
-        i64::try_from(self.max_deliveries.saturating_add(5)).unwrap_or(-1)
+        i64::try_from(self.max_total_deliveries().saturating_add(5)).unwrap_or(-1)
     }
 }
+
+/// How many deliveries a message may take per allowed failure, counting its waits for a
+/// rate-limit turn: 200 by default (20 failures), each wait at most [`RetryPolicy::cap`].
+const WAITS_PER_RETRY: u64 = 10;
 
 #[cfg(test)]
 mod tests {
@@ -133,6 +145,7 @@ mod tests {
         };
         assert!(!p.exhausted(2));
         assert!(p.exhausted(3));
-        assert_eq!(p.consumer_max_deliver(), 8);
+        assert_eq!(p.max_total_deliveries(), 30);
+        assert_eq!(p.consumer_max_deliver(), 35);
     }
 }

@@ -10,7 +10,9 @@ use futures::{FutureExt, StreamExt};
 use tokio::{sync::Semaphore, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use super::{ConsumerHealth, ConsumerMetrics, Handler, RetryPolicy, shared::Shared, step};
+use super::{
+    ConsumerHealth, ConsumerMetrics, Handler, RetryPolicy, shared::Shared, step, waits::Waits,
+};
 use crate::DeadLetters;
 
 /// Knobs of [`run_consumer`].
@@ -55,13 +57,14 @@ impl RunOptions {
 /// Runs `handler` on the messages of `consumer` until `shutdown` is cancelled.
 ///
 /// Per message: `Ack` → ack and wait for the server's confirmation; `Retry` → Nak with
-/// [`RetryPolicy::delay`], or park once [`RetryPolicy::exhausted`]; `RetryAfter` → Nak with
-/// [`RetryPolicy::capped`] of its delay, or park likewise; `Park` → publish to
-/// `DEAD_LETTERS` and Term only after its PubAck (if parking fails the message is Nak'ed and
-/// parked on a later delivery). A handler running longer than `ack_wait / 2` sends progress
-/// heartbeats. A panicking handler counts as `Retry`. A message delivered more than
-/// `max_deliveries` times (its handler crashed the process or never finished) is parked
-/// without running the handler again.
+/// [`RetryPolicy::delay`] of its failures so far, or park once [`RetryPolicy::exhausted`];
+/// `RetryAfter` → a wait, not a failure: Nak with [`RetryPolicy::capped`] of its delay, or park
+/// once [`RetryPolicy::max_total_deliveries`] are used; `Park` → publish to `DEAD_LETTERS`
+/// and Term only after its PubAck (if parking fails the message is Nak'ed and parked on a
+/// later delivery). A handler running longer than `ack_wait / 2` sends progress heartbeats. A
+/// panicking handler counts as `Retry`. A message whose deliveries, less the waits this
+/// process handed back, exceed `max_deliveries` (its handler crashed the process or never
+/// finished) is parked without running the handler again.
 ///
 /// When pulls fail (NATS down, the consumer deleted, its stream deleted and re-created), the
 /// loop backs off and re-creates the durable consumer from its own configuration as soon as the
@@ -89,6 +92,7 @@ pub async fn run_consumer<H: Handler>(
         consumer: info.name.clone(),
         stream: info.stream_name.clone(),
         metrics: options.metrics.clone(),
+        waits: Waits::default(),
     });
     let concurrency = options.concurrency.max(1);
     let slots = Arc::new(Semaphore::new(concurrency));

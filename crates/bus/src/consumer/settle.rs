@@ -1,5 +1,5 @@
-//! Settling one message after its handler: ack, Nak with a delay (the policy's or the
-//! handler's), or park then Term.
+//! Settling one message after its handler: ack, Nak with a delay (the policy's backoff by
+//! failures, or the handler's for a wait), or park then Term.
 
 use std::time::Duration;
 
@@ -21,44 +21,60 @@ pub(super) async fn settle(
     );
     let policy = &shared.policy;
     match outcome {
-        Outcome::Ack => match message.double_ack().await {
-            Ok(()) => tracing::debug!(subject, seq, delivered, outcome = "ack", "handled"),
-            Err(error) => tracing::warn!(
-                subject, seq, delivered, %error,
-                "ack not confirmed; the message may be redelivered"
-            ),
-        },
+        Outcome::Ack => {
+            shared.waits.forget(seq);
+            match message.double_ack().await {
+                Ok(()) => tracing::debug!(subject, seq, delivered, outcome = "ack", "handled"),
+                Err(error) => tracing::warn!(
+                    subject, seq, delivered, %error,
+                    "ack not confirmed; the message may be redelivered"
+                ),
+            }
+        }
         Outcome::Retry { reason } => {
-            let delay = policy.delay(delivered);
-            retry(message, delivery, delay, &reason, "retry", shared).await;
+            let failures = shared.failures(seq, delivered);
+            if policy.exhausted(failures) {
+                let reason = format!(
+                    "retries exhausted after {failures} failures ({delivered} deliveries): {reason}"
+                );
+                park(message, delivery, &reason, shared).await;
+                return;
+            }
+            nak(message, delivery, policy.delay(failures), &reason, "retry").await;
         }
         Outcome::RetryAfter { delay, reason } => {
-            let delay = policy.capped(delay);
-            retry(message, delivery, delay, &reason, "retry_after", shared).await;
+            if delivered >= policy.max_total_deliveries() {
+                let reason = format!("still waiting after {delivered} deliveries: {reason}");
+                park(message, delivery, &reason, shared).await;
+                return;
+            }
+            shared.waits.record(seq, policy.cap.saturating_mul(4));
+            nak(
+                message,
+                delivery,
+                policy.capped(delay),
+                &reason,
+                "retry_after",
+            )
+            .await;
         }
         Outcome::Park { reason } => park(message, delivery, &reason, shared).await,
     }
 }
 
-/// Nak with `delay`, or park once the policy's deliveries are used up.
-async fn retry(
+/// Hands `message` back to be redelivered after `delay`.
+async fn nak(
     message: &jetstream::Message,
     delivery: &Delivery,
     delay: Duration,
     reason: &str,
     outcome: &'static str,
-    shared: &Shared,
 ) {
     let (subject, seq, delivered) = (
         delivery.subject(),
         delivery.stream_sequence(),
         delivery.delivered(),
     );
-    if shared.policy.exhausted(delivered) {
-        let reason = format!("retries exhausted after {delivered} deliveries: {reason}");
-        park(message, delivery, &reason, shared).await;
-        return;
-    }
     tracing::warn!(subject, seq, delivered, %reason, ?delay, outcome, "will retry");
     if let Err(error) = message.ack_with(AckKind::Nak(Some(delay))).await {
         tracing::warn!(subject, seq, %error, "nak failed; redelivery after ack_wait");
@@ -77,6 +93,7 @@ async fn park(message: &jetstream::Message, delivery: &Delivery, reason: &str, s
         .await
     {
         Ok(parked) => {
+            shared.waits.forget(seq);
             tracing::error!(
                 subject, seq, delivered, %reason,
                 dlq_seq = parked.stream_seq,
@@ -90,7 +107,7 @@ async fn park(message: &jetstream::Message, delivery: &Delivery, reason: &str, s
             }
         }
         Err(error) => {
-            let delay = shared.policy.delay(delivered);
+            let delay = shared.policy.delay(shared.failures(seq, delivered));
             tracing::error!(
                 subject, seq, delivered, %reason, %error, ?delay,
                 "could not park; will retry parking"

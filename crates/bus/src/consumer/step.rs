@@ -145,10 +145,12 @@ fn receive(message: jetstream::Message, shared: &Shared) -> Option<Received> {
 }
 
 /// `Park` for a message delivered more often than the policy allows without an outcome (its
-/// handler crashed the process or hung), which is not run again.
+/// handler crashed the process or hung), which is not run again. The deliveries this process
+/// handed back to wait do not count.
 fn overdue(delivery: &Delivery, shared: &Shared) -> Option<Outcome> {
     let delivered = delivery.delivered();
-    (delivered > shared.policy.max_deliveries.max(1)).then(|| {
+    let failures = shared.failures(delivery.stream_sequence(), delivered);
+    (failures > shared.policy.max_deliveries.max(1)).then(|| {
         Outcome::park(format!(
             "delivered {delivered} times without an outcome (handler crashed or hung?)"
         ))
