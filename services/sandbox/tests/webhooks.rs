@@ -367,17 +367,7 @@ impl SlowReceiver {
                 }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}/webhook", listener.local_addr().expect("addr"));
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        let token = shutdown.clone();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(token.cancelled_owned())
-                .await;
-        });
+        let (url, shutdown) = common::serve_webhook_receiver(app).await;
         Self {
             url,
             received,

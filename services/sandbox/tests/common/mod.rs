@@ -219,26 +219,33 @@ async fn receive(State(s): State<ReceiverState>, headers: HeaderMap, body: Bytes
     StatusCode::from_u16(s.status.load(Ordering::SeqCst)).expect("status")
 }
 
+/// Serves `app` on a free local port until the returned token is cancelled; the URL of its
+/// `/webhook` route.
+pub async fn serve_webhook_receiver(app: axum::Router) -> (String, CancellationToken) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/webhook", listener.local_addr().expect("addr"));
+    let shutdown = CancellationToken::new();
+    let token = shutdown.clone();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(token.cancelled_owned())
+            .await;
+    });
+    (url, shutdown)
+}
+
 impl Receiver {
     pub async fn start() -> Receiver {
         let state = ReceiverState {
             status: Arc::new(AtomicU16::new(200)),
             ..Default::default()
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}/webhook", listener.local_addr().expect("addr"));
         let app = axum::Router::new()
             .route("/webhook", axum::routing::post(receive))
             .with_state(state.clone());
-        let shutdown = CancellationToken::new();
-        let token = shutdown.clone();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(token.cancelled_owned())
-                .await;
-        });
+        let (url, shutdown) = serve_webhook_receiver(app).await;
         Receiver {
             url,
             state,
