@@ -1,6 +1,6 @@
-//! [`Usage`]: CPU time and peak resident memory of every process of the stack, from
-//! `/proc/<pid>/stat` (user + system time) and `/proc/<pid>/status` (`VmHWM`, the high-water
-//! mark of the resident set since the process started).
+//! [`Usage`]: CPU time and peak resident memory of every process of the stack
+//! ([`penny_testkit::cpu_seconds`], [`penny_testkit::peak_rss_mib`]: user + system time and
+//! `VmHWM`, the high-water mark of the resident set since the process started).
 
 use std::collections::BTreeMap;
 
@@ -27,10 +27,13 @@ pub struct Usage {
 impl Usage {
     /// Reads every running process of `stack`.
     pub fn read(stack: &LocalStack) -> anyhow::Result<Self> {
-        let ticks = clock_ticks()?;
         let mut processes = BTreeMap::new();
         for (name, pid) in stack.pids() {
-            processes.insert(name, read_pid(pid, ticks)?);
+            let usage = ProcessUsage {
+                cpu_seconds: penny_testkit::cpu_seconds(pid)?,
+                peak_rss_mib: penny_testkit::peak_rss_mib(pid)?,
+            };
+            processes.insert(name, usage);
         }
         Ok(Self { processes })
     }
@@ -51,39 +54,4 @@ impl Usage {
             .collect();
         Usage { processes }
     }
-}
-
-/// `getconf CLK_TCK`: the unit of `/proc/<pid>/stat` times.
-fn clock_ticks() -> anyhow::Result<f64> {
-    let out = std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()?;
-    Ok(String::from_utf8_lossy(&out.stdout).trim().parse()?)
-}
-
-fn read_pid(pid: u32, ticks: f64) -> anyhow::Result<ProcessUsage> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command name (which may hold spaces, inside parentheses).
-    let rest = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest)
-        .unwrap_or_default();
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line: 11 and 12 after the name and pid.
-    let tick = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let hwm_kib = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .unwrap_or(0.0);
-    Ok(ProcessUsage {
-        cpu_seconds: (tick(11) + tick(12)) / ticks,
-        peak_rss_mib: hwm_kib / 1024.0,
-    })
 }

@@ -4,9 +4,9 @@
 //!   concurrency 64 (`PENNY_BENCH_AB_ROUNDS`, default 5), medians of throughput and of the
 //!   server's CPU time per request, which is far less noisy than throughput on a shared box.
 //! * `PENNY_BENCH_PROFILE_SECS=n`: only penny (or, with `PENNY_BENCH_PROFILE_MINIMAL`, the
-//!   minimal baseline) at concurrency 64 for `n` s, printing its pid so a profiler can attach
-//!   (`perf record -p`), then the server's, the load generator's and the machine's CPU per
-//!   request; `PENNY_BENCH_WRAP="valgrind --tool=callgrind"`
+//!   minimal baseline) at concurrency 64 (`PENNY_BENCH_PROFILE_CONCURRENCY`) for `n` s,
+//!   printing its pid so a profiler can attach (`perf record -p`), then the server's, the load
+//!   generator's and the machine's CPU per request and the server's peak RSS; `PENNY_BENCH_WRAP="valgrind --tool=callgrind"`
 //!   starts penny under a wrapper, `PENNY_BENCH_PROFILE_REQUESTS` bounds the run.
 //! * `PENNY_BENCH_OPEN_RATES=r1,r2,...`: open-loop latency of penny and of the minimal baseline
 //!   at each rate (`PENNY_BENCH_OPEN_MINIMAL_ONLY` skips penny; `PENNY_BENCH_OPEN_ARRIVALS=poisson`
@@ -110,6 +110,10 @@ async fn profile(
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or((secs * 15_000.0) as usize);
+    let concurrency = std::env::var("PENNY_BENCH_PROFILE_CONCURRENCY")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(64);
     let signed = setup::sign_all(http, sandbox_url, setup::bodies("profile", pool)).await?;
     quiet::wait_for_quiet(QUIET_WAIT).await;
     say(format!("PROFILE START pid={penny_pid}"));
@@ -120,11 +124,15 @@ async fn profile(
         penny_addr,
         PATH,
         Arc::new(signed),
-        64,
+        concurrency,
         Duration::from_secs_f64(secs),
     )
     .await?;
-    row("profile run", &p);
+    row(&format!("profile run, {concurrency} connections"), &p);
+    say(format!(
+        "  server peak RSS {:.1} MiB",
+        penny_testkit::peak_rss_mib(penny_pid).unwrap_or(0.0)
+    ));
     say(format!(
         "  server CPU per request {:.1} µs",
         (quiet::cpu_seconds(penny_pid) - cpu0) * 1e6 / p.ok.max(1) as f64

@@ -100,23 +100,9 @@ pub async fn wait_for_quiet(max_wait: Duration) -> f64 {
     }
 }
 
-/// CPU seconds (user + system) used so far by process `pid` (Linux `/proc`; 0 elsewhere).
+/// CPU seconds (user + system) used so far by process `pid` (0 when it cannot be read).
 pub fn cpu_seconds(pid: u32) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return 0.0;
-    };
-    // Fields after `(comm)`: state is field 3, utime 14 and stime 15 (1-based).
-    let Some((_, rest)) = stat.rsplit_once(')') else {
-        return 0.0;
-    };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
+    penny_testkit::cpu_seconds(pid).unwrap_or(0.0)
 }
 
 /// Pids of `nats-server` processes listening on `port`.

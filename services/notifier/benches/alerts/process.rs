@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use penny_testkit::ChildProcess;
 
 /// The bearer token the bench calls the gRPC API with (scopes contacts and status).
@@ -83,35 +82,18 @@ impl Notifier {
 
     /// The process's peak resident set (`VmHWM`) in MiB.
     pub fn peak_rss_mib(&self) -> anyhow::Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.process.pid()))?;
-        let kib: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.split_whitespace().next())
-            .context("no VmHWM")?
-            .parse()?;
-        Ok(kib / 1024.0)
+        penny_testkit::peak_rss_mib(self.process.pid())
     }
 
     /// CPU time (user + system) the process has used so far.
     pub fn cpu(&self) -> anyhow::Result<Duration> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.process.pid()))?;
-        // The fields after the command name (which may hold spaces) start after its ')'.
-        let after = stat.rsplit_once(')').context("malformed stat")?.1;
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks: u64 = fields.get(11).context("no utime")?.parse::<u64>()?
-            + fields.get(12).context("no stime")?.parse::<u64>()?;
-        let per_second = clock_ticks_per_second()?;
-        Ok(Duration::from_secs_f64(ticks as f64 / per_second))
+        Ok(Duration::from_secs_f64(penny_testkit::cpu_seconds(
+            self.process.pid(),
+        )?))
     }
 
     /// Fails with the log's tail if the process exited.
     pub fn ensure_running(&mut self) -> anyhow::Result<()> {
         self.process.ensure_running()
     }
-}
-
-fn clock_ticks_per_second() -> anyhow::Result<f64> {
-    let out = Command::new("getconf").arg("CLK_TCK").output()?;
-    Ok(String::from_utf8(out.stdout)?.trim().parse()?)
 }

@@ -1,0 +1,74 @@
+//! A process's CPU time and peak memory, read from `/proc` (Linux): what the benchmarks report
+//! per service. [`cpu_seconds`] is user + system time from `/proc/<pid>/stat`;
+//! [`peak_rss_mib`] is `VmHWM` from `/proc/<pid>/status`, the high-water mark of the resident
+//! set since the process started.
+
+use std::sync::OnceLock;
+
+use anyhow::Context as _;
+
+/// User + system CPU seconds process `pid` has used since it started.
+pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("reading /proc/{pid}/stat"))?;
+    // The fields after the command name (which may hold spaces) start after its ')'; utime
+    // and stime are fields 14 and 15 of the line, 11 and 12 after the name.
+    let rest = stat.rsplit_once(')').context("malformed stat")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| -> anyhow::Result<f64> {
+        Ok(fields.get(i).context("short stat")?.parse::<f64>()?)
+    };
+    Ok((tick(11)? + tick(12)?) / clock_ticks())
+}
+
+/// Process `pid`'s peak resident set (`VmHWM`) in MiB.
+pub fn peak_rss_mib(pid: u32) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .context("no VmHWM")?
+        .parse()?;
+    Ok(kib / 1024.0)
+}
+
+/// `getconf CLK_TCK`, the unit of `/proc/<pid>/stat` times (100 when it cannot be asked).
+fn clock_ticks() -> f64 {
+    static TICKS: OnceLock<f64> = OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8_lossy(&out.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_has_used_cpu_and_memory() {
+        let pid = std::process::id();
+        let before = cpu_seconds(pid).unwrap();
+        let mut x = 0u64;
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_millis(50) {
+            x = x.wrapping_add(std::hint::black_box(1));
+        }
+        assert!(x > 0);
+        assert!(cpu_seconds(pid).unwrap() > before);
+        let rss = peak_rss_mib(pid).unwrap();
+        assert!(rss > 1.0 && rss < 10_000.0, "{rss} MiB");
+    }
+
+    #[test]
+    fn a_process_that_does_not_exist_is_an_error() {
+        assert!(cpu_seconds(u32::MAX).is_err());
+        assert!(peak_rss_mib(u32::MAX).is_err());
+    }
+}
