@@ -105,8 +105,11 @@ pub struct IngressArgs {
 
     /// Most connections open at once; more wait in the kernel's accept queue. An HTTP/1
     /// connection carries one request at a time, so more than `max_in_flight` only buys 503s,
-    /// and each costs memory (Plaid opens one per webhook in a burst).
-    #[arg(long, env = "PENNY_INGRESS_MAX_CONNECTIONS", default_value_t = 1024)]
+    /// and each costs memory (Plaid opens one per webhook in a burst): about 45 KiB with a
+    /// request in flight (hyper's 8 KiB write and 8 to 16 KiB read buffers, the task, the
+    /// handler). 512 keeps a 2-core replica at its peak rate (the ingress bench's profile mode
+    /// at 512 and 1,024 connections) within 64 MiB.
+    #[arg(long, env = "PENNY_INGRESS_MAX_CONNECTIONS", default_value_t = 512)]
     pub max_connections: usize,
 
     /// Longest wait for a request's headers, from a connection's start and between requests on a
@@ -224,7 +227,7 @@ mod tests {
         assert_eq!(c.listen, SocketAddr::from(([0, 0, 0, 0], 8080)));
         assert_eq!(c.ingress.publish_timeout, Duration::from_secs(2));
         assert_eq!(c.ingress.max_in_flight, 1024);
-        assert_eq!(c.ingress.max_connections, 1024);
+        assert_eq!(c.ingress.max_connections, 512);
         assert_eq!(c.ingress.header_read_timeout, Duration::from_secs(10));
         assert_eq!(c.ingress.stream_max_bytes, 1024 * 1024 * 1024);
         assert_eq!(c.ingress.shutdown_grace, Duration::from_secs(20));
