@@ -107,9 +107,10 @@ pub struct IngressArgs {
     /// connection carries one request at a time, so more than `max_in_flight` only buys 503s,
     /// and each costs memory (Plaid opens one per webhook in a burst): about 45 KiB with a
     /// request in flight (hyper's 8 KiB write and 8 to 16 KiB read buffers, the task, the
-    /// handler). 512 keeps a 2-core replica at its peak rate (the ingress bench's profile mode
-    /// at 512 and 1,024 connections) within 64 MiB.
-    #[arg(long, env = "PENNY_INGRESS_MAX_CONNECTIONS", default_value_t = 512)]
+    /// handler), so 1,024 peak at about 73 MiB and 512 at 56 MiB, at the same rate. 1,024
+    /// stays the default: in a 50,000-connection storm, 512 left more senders to Plaid's
+    /// slower retries (README, "The whole pipeline under a burst").
+    #[arg(long, env = "PENNY_INGRESS_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
 
     /// Longest wait for a request's headers, from a connection's start and between requests on a
@@ -227,7 +228,7 @@ mod tests {
         assert_eq!(c.listen, SocketAddr::from(([0, 0, 0, 0], 8080)));
         assert_eq!(c.ingress.publish_timeout, Duration::from_secs(2));
         assert_eq!(c.ingress.max_in_flight, 1024);
-        assert_eq!(c.ingress.max_connections, 512);
+        assert_eq!(c.ingress.max_connections, 1024);
         assert_eq!(c.ingress.header_read_timeout, Duration::from_secs(10));
         assert_eq!(c.ingress.stream_max_bytes, 1024 * 1024 * 1024);
         assert_eq!(c.ingress.shutdown_grace, Duration::from_secs(20));
