@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::support::{
-    ACK, Recorder, consumer, policy, publish_n, setup, spawn, stop, wait_drained,
+    ACK, Recorder, consumer, policy, publish_n, setup, spawn, stop, wait_drained, wait_parked,
 };
 
 #[tokio::test]
@@ -115,14 +115,7 @@ async fn exhausted_retries_are_parked_with_the_reason() {
     let token = CancellationToken::new();
     let c = consumer(&js, "exhaust", Duration::from_secs(30)).await;
     let task = spawn(&js, c, handler.clone(), policy(50, 3), 2, &token);
-    let dlq = DeadLetters::new(js.clone());
-    let d = dlq.clone();
-    let letters = penny_testkit::poll_until(Duration::from_secs(10), || {
-        let d = d.clone();
-        async move { d.list(10).await.ok().filter(|l| !l.is_empty()) }
-    })
-    .await
-    .unwrap();
+    let letters = wait_parked(&js, Duration::from_secs(10)).await;
     wait_drained(&js, PLAID_WEBHOOKS, "exhaust").await;
     stop(token, task).await;
 

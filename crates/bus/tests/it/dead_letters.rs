@@ -15,7 +15,7 @@ use penny_bus::{
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{Recorder, setup, wait_drained};
+use crate::support::{Recorder, setup, wait_drained, wait_parked};
 
 const ACK: Duration = Duration::from_secs(2);
 
@@ -60,13 +60,7 @@ async fn parked_messages_can_be_listed_and_redriven() {
         token.clone(),
     ));
 
-    let d = dlq.clone();
-    let letters = penny_testkit::poll_until(Duration::from_secs(10), || {
-        let d = d.clone();
-        async move { d.list(10).await.ok().filter(|l| !l.is_empty()) }
-    })
-    .await
-    .unwrap();
+    let letters = wait_parked(&js, Duration::from_secs(10)).await;
     wait_drained(&js, PLAID_WEBHOOKS, "parker").await;
     assert_eq!(
         handler.calls().len(),

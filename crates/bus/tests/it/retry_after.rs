@@ -6,7 +6,9 @@ use std::time::Duration;
 use penny_bus::{DeadLetters, Outcome, PLAID_WEBHOOKS, RetryPolicy, webhook_subject};
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{Recorder, consumer, publish_n, setup, spawn, stop, wait_drained};
+use crate::support::{
+    Recorder, consumer, publish_n, setup, spawn, stop, wait_drained, wait_parked,
+};
 
 /// The delay the handler asks for: far above what the policy's backoff would pick (≤ 20 ms).
 const ASKED: Duration = Duration::from_millis(1200);
@@ -72,14 +74,7 @@ async fn retry_after_is_capped_by_the_policy_and_parks_only_after_the_total_boun
     let token = CancellationToken::new();
     let c = consumer(&js, "capped", Duration::from_secs(30)).await;
     let task = spawn(&js, c, handler.clone(), policy, 2, &token);
-    let dlq = DeadLetters::new(js.clone());
-    let d = dlq.clone();
-    let letters = penny_testkit::poll_until(Duration::from_secs(20), || {
-        let d = d.clone();
-        async move { d.list(10).await.ok().filter(|l| !l.is_empty()) }
-    })
-    .await
-    .unwrap();
+    let letters = wait_parked(&js, Duration::from_secs(20)).await;
     wait_drained(&js, PLAID_WEBHOOKS, "capped").await;
     stop(token, task).await;
 
@@ -132,13 +127,7 @@ async fn failures_after_waits_back_off_and_park_by_failures_alone() {
     let token = CancellationToken::new();
     let c = consumer(&js, "waits-then-fails", Duration::from_secs(30)).await;
     let task = spawn(&js, c, handler.clone(), policy, 2, &token);
-    let d = DeadLetters::new(js.clone());
-    let letters = penny_testkit::poll_until(Duration::from_secs(20), || {
-        let d = d.clone();
-        async move { d.list(10).await.ok().filter(|l| !l.is_empty()) }
-    })
-    .await
-    .unwrap();
+    let letters = wait_parked(&js, Duration::from_secs(20)).await;
     wait_drained(&js, PLAID_WEBHOOKS, "waits-then-fails").await;
     stop(token, task).await;
 

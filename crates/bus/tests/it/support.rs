@@ -8,8 +8,8 @@ use std::{
 use async_nats::{HeaderMap, jetstream};
 use bytes::Bytes;
 use penny_bus::{
-    ConnectSettings, ConsumerSpec, DeadLetters, Delivery, Handler, Outcome, PLAID_WEBHOOKS,
-    RetryPolicy, RunOptions, StreamSettings, connect_with, ensure_dead_letters,
+    ConnectSettings, ConsumerSpec, DeadLetter, DeadLetters, Delivery, Handler, Outcome,
+    PLAID_WEBHOOKS, RetryPolicy, RunOptions, StreamSettings, connect_with, ensure_dead_letters,
     ensure_penny_events, ensure_plaid_webhooks, ensure_pull_consumer, publish_durable,
     run_consumer, webhook_type_filter,
 };
@@ -97,6 +97,17 @@ impl Handler for Recorder {
         }
         (self.script)(d)
     }
+}
+
+/// Waits (up to `timeout`) until something is parked in `DEAD_LETTERS`; the first ten letters.
+pub async fn wait_parked(js: &jetstream::Context, timeout: Duration) -> Vec<DeadLetter> {
+    let dlq = DeadLetters::new(js.clone());
+    penny_testkit::poll_until(timeout, || {
+        let dlq = dlq.clone();
+        async move { dlq.list(10).await.ok().filter(|l| !l.is_empty()) }
+    })
+    .await
+    .expect("a message is parked in time")
 }
 
 /// Polls the consumer until nothing is pending or awaiting an ack.
