@@ -124,6 +124,7 @@ impl App {
             webhook_url: config.webhook_url.clone(),
             link_flow: config.link_flow,
             dedupe_window: config.dedupe_window,
+            reconcile: config.reconcile.schedule(),
             crash_at: config.crash_at,
             ..VerifierSettings::default()
         };
@@ -180,8 +181,9 @@ impl App {
         WebhookHandler::new(self.verifier.clone())
     }
 
-    /// Runs the gRPC API, both webhook consumers, the outbox relay, the watch feed, inbox
-    /// pruning, readiness (with the sampled metrics) and the admin server until `shutdown` is
+    /// Runs the gRPC API, both webhook consumers, the outbox relay, the watch feed, the
+    /// reconciliation sweep, inbox pruning, readiness (with the sampled metrics) and the admin
+    /// server until `shutdown` is
     /// cancelled (or one of them fails), then drains them within the grace period.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let App {
@@ -219,6 +221,22 @@ impl App {
             "watch feed",
             feed.run(js, PENNY_EVENTS.to_owned(), stop.clone()),
         );
+        if config.reconcile.reconcile_interval.is_zero() {
+            tracing::warn!(
+                "the reconciliation sweep is off: a lost webhook leaves its account pending"
+            );
+        } else {
+            tasks.spawn(
+                "reconciliation sweep",
+                crate::reconcile::run(
+                    verifier.clone(),
+                    config.reconcile.pass(),
+                    config.reconcile.reconcile_interval,
+                    metrics.clone(),
+                    stop.clone(),
+                ),
+            );
+        }
         tasks.spawn(
             "database gauges",
             metrics.sample_db_every(db.clone(), outbox.clone(), DB_GAUGES_EVERY, stop.clone()),

@@ -13,6 +13,7 @@
 //! - [`events`]: domain events through the transactional outbox; [`watch`]: the
 //!   `WatchAccounts` feed.
 //! - [`funnel`]: Link's callbacks and the micro-deposit funnel.
+//! - [`reconcile`]: the sweep that asks Plaid about accounts whose outcome webhook is overdue.
 //! - [`metrics`]: what `/metrics` shows; [`readiness`]: what `/readyz` checks; [`crash`]:
 //!   test-only fault injection.
 
@@ -27,6 +28,7 @@ pub mod funnel;
 pub mod grpc;
 pub mod metrics;
 pub mod readiness;
+pub mod reconcile;
 pub mod store;
 pub mod verifier;
 pub mod watch;

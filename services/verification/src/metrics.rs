@@ -8,7 +8,8 @@
 //! Names carry the `penny_verification_` prefix, e.g. `penny_verification_plaid_requests_total`,
 //! `penny_verification_consumer_pending_messages`,
 //! `penny_verification_rate_limit_decisions_total{endpoint,budget,decision}`,
-//! `penny_verification_outbox_backlog_messages`, `penny_verification_accounts{status}`.
+//! `penny_verification_outbox_backlog_messages`, `penny_verification_accounts{status}`,
+//! `penny_verification_reconcile_checks_total{outcome}`, `penny_verification_reconcile_due_accounts`.
 
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use penny_bus::kv::RateLimitMetrics;
 use penny_plaid::PlaidMetrics;
 use penny_store::Outbox;
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
@@ -25,8 +27,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::Status;
 use crate::funnel::LinkMetrics;
-use crate::store::accounts;
-use crate::verifier::AUTH_GET;
+use crate::store::{self, accounts, reconcile};
+use crate::verifier::{ACCOUNTS_GET, AUTH_GET, CheckOutcome};
 
 /// The Plaid endpoints the service calls: their series start at 0.
 const PLAID_ENDPOINTS: [&str; 5] = [
@@ -40,6 +42,11 @@ const PLAID_ENDPOINTS: [&str; 5] = [
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabel {
     status: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
 }
 
 /// Every metric of the service (the registry exposing them is returned by [`Metrics::new`]).
@@ -58,6 +65,8 @@ pub struct Metrics {
     pub limiter: RateLimitMetrics,
     outbox_backlog: Gauge,
     accounts: Family<StatusLabel, Gauge>,
+    reconcile_checks: Family<OutcomeLabel, Counter>,
+    reconcile_due: Gauge,
 }
 
 impl Metrics {
@@ -72,7 +81,8 @@ impl Metrics {
             registry.sub_registry_with_label(("consumer".into(), "numbers".into())),
         );
         let link = LinkMetrics::register(&mut registry);
-        let limiter = RateLimitMetrics::register(&mut registry).with_endpoints(&[AUTH_GET]);
+        let limiter =
+            RateLimitMetrics::register(&mut registry).with_endpoints(&[AUTH_GET, ACCOUNTS_GET]);
         let outbox_backlog = Gauge::default();
         registry.register(
             "outbox_backlog_messages",
@@ -81,6 +91,25 @@ impl Metrics {
         );
         let accounts = Family::<StatusLabel, Gauge>::default();
         registry.register("accounts", "Accounts by status", accounts.clone());
+        let reconcile_checks = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "reconcile_checks",
+            "Reconciliation sweep checks of accounts by outcome",
+            reconcile_checks.clone(),
+        );
+        for outcome in CheckOutcome::ALL {
+            reconcile_checks
+                .get_or_create(&OutcomeLabel {
+                    outcome: outcome.as_str(),
+                })
+                .inc_by(0);
+        }
+        let reconcile_due = Gauge::default();
+        registry.register(
+            "reconcile_due_accounts",
+            "Accounts whose reconciliation check is due (a growing value: the sweep falls behind)",
+            reconcile_due.clone(),
+        );
         let metrics = Self {
             plaid,
             prompt,
@@ -89,6 +118,8 @@ impl Metrics {
             limiter,
             outbox_backlog,
             accounts,
+            reconcile_checks,
+            reconcile_due,
         };
         (registry, metrics)
     }
@@ -110,9 +141,23 @@ impl Metrics {
         }
     }
 
-    /// Refreshes the database-sampled gauges (outbox backlog, accounts by status). Failures
-    /// leave the last values (readiness reports an unreachable database).
+    /// Counts one reconciliation check.
+    pub fn reconcile_checked(&self, outcome: CheckOutcome) {
+        self.reconcile_checks
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.as_str(),
+            })
+            .inc();
+    }
+
+    /// Refreshes the database-sampled gauges (outbox backlog, accounts by status, accounts due
+    /// for reconciliation). Failures leave the last values (readiness reports an unreachable
+    /// database).
     pub async fn sample_db(&self, db: &DatabaseConnection, outbox: &Outbox) {
+        if let Ok(due) = reconcile::count_due(db, store::now()).await {
+            self.reconcile_due
+                .set(i64::try_from(due).unwrap_or(i64::MAX));
+        }
         if let Ok(backlog) = outbox.backlog().await {
             self.outbox_backlog
                 .set(i64::try_from(backlog).unwrap_or(i64::MAX));

@@ -27,7 +27,7 @@ pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9091";
 /// The default webhook URL given to Plaid: a local ingress.
 pub const DEFAULT_WEBHOOK_URL: &str = "http://127.0.0.1:8080/webhooks/plaid";
 
-pub use sections::{ConsumerArgs, PromptConsumerArgs, RateLimitArgs};
+pub use sections::{ConsumerArgs, PromptConsumerArgs, RateLimitArgs, ReconcileArgs};
 
 /// INSECURE development encryption key (32 bytes of public, printable text). Used only with
 /// `--insecure-dev-key` or the sandbox environment, when no key is configured.
@@ -124,6 +124,10 @@ penny_config::service_config! {
         /// The shared Plaid rate limits.
         #[command(flatten)]
         pub rate_limits: RateLimitArgs,
+
+        /// The reconciliation sweep.
+        #[command(flatten)]
+        pub reconcile: ReconcileArgs,
 
         /// How often the outbox relay looks for unpublished events when not woken.
         #[arg(long, env = "PENNY_VERIFICATION_OUTBOX_POLL", default_value = "500ms", value_parser = parse_duration)]

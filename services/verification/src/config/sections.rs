@@ -1,9 +1,12 @@
-//! The consumer and rate-limit argument groups of [`super::Config`].
+//! The consumer, rate-limit and reconciliation argument groups of [`super::Config`].
 
 use std::time::Duration;
 
 use clap::Args;
 use penny_config::parse_duration;
+
+use crate::domain::{FirstCheck, ReconcileSchedule};
+use crate::verifier::SweepPass;
 
 penny_bus::consumer_args! {
     /// The webhook consumer for webhooks that call `/auth/get` (`AUTOMATICALLY_VERIFIED`,
@@ -69,5 +72,90 @@ impl Default for RateLimitArgs {
     /// The defaults `--help` shows.
     fn default() -> Self {
         penny_config::defaults()
+    }
+}
+
+/// The reconciliation sweep: asking Plaid about accounts whose outcome webhook is overdue.
+#[derive(Args, Debug, Clone, PartialEq, Eq)]
+pub struct ReconcileArgs {
+    /// How often each replica looks for accounts due for a check (and once at start). `0` turns
+    /// the sweep off (not recommended: an account whose webhook Plaid gave up on would stay
+    /// pending until the app calls `RefreshAccount`).
+    #[arg(long, env = "PENNY_VERIFICATION_RECONCILE_INTERVAL", default_value = "5m", value_parser = parse_duration)]
+    pub reconcile_interval: Duration,
+
+    /// When a pending account is first checked: `window` (Plaid's schedule: two business days
+    /// after linking for an automated deposit, the next banking day's 8:30 a.m. ET for a
+    /// Same-Day one, plus the grace) or a fixed delay after linking such as `30s` (the sandbox,
+    /// whose clock runs fast).
+    #[arg(
+        long,
+        env = "PENNY_VERIFICATION_RECONCILE_FIRST_CHECK",
+        default_value = "window"
+    )]
+    pub reconcile_first_check: FirstCheck,
+
+    /// Added to Plaid's schedule before the first check (with `window`).
+    #[arg(long, env = "PENNY_VERIFICATION_RECONCILE_GRACE", default_value = "1h", value_parser = parse_duration)]
+    pub reconcile_grace: Duration,
+
+    /// Between two checks of an account that stays pending.
+    #[arg(long, env = "PENNY_VERIFICATION_RECONCILE_RECHECK", default_value = "6h", value_parser = parse_duration)]
+    pub reconcile_recheck: Duration,
+
+    /// No check after this long since linking (an automated deposit resolves within 7 days; a
+    /// Same-Day one waits for its user).
+    #[arg(long, env = "PENNY_VERIFICATION_RECONCILE_GIVE_UP_AFTER", default_value = "30d", value_parser = parse_duration)]
+    pub reconcile_give_up_after: Duration,
+
+    /// Accounts read per pass (a pass repeats while it finds a full batch).
+    #[arg(
+        long,
+        env = "PENNY_VERIFICATION_RECONCILE_BATCH",
+        default_value_t = 100
+    )]
+    pub reconcile_batch: u64,
+
+    /// Checks in flight at once per replica (each takes a unit of the shared `/accounts/get`
+    /// budget, and of `/auth/get` when it finds the account verified).
+    #[arg(
+        long,
+        env = "PENNY_VERIFICATION_RECONCILE_CONCURRENCY",
+        default_value_t = 8
+    )]
+    pub reconcile_concurrency: usize,
+
+    /// How long a claimed account is left to the replica checking it; a failed check is
+    /// retried after it.
+    #[arg(long, env = "PENNY_VERIFICATION_RECONCILE_CLAIM", default_value = "2m", value_parser = parse_duration)]
+    pub reconcile_claim: Duration,
+}
+
+impl Default for ReconcileArgs {
+    /// The defaults `--help` shows.
+    fn default() -> Self {
+        penny_config::defaults()
+    }
+}
+
+impl ReconcileArgs {
+    /// The schedule of checks.
+    pub fn schedule(&self) -> ReconcileSchedule {
+        let days = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        ReconcileSchedule {
+            first_check: self.reconcile_first_check,
+            grace: days(self.reconcile_grace),
+            recheck: days(self.reconcile_recheck),
+            give_up_after: days(self.reconcile_give_up_after),
+        }
+    }
+
+    /// How a pass runs.
+    pub fn pass(&self) -> SweepPass {
+        SweepPass {
+            batch: self.reconcile_batch.max(1),
+            concurrency: self.reconcile_concurrency.max(1),
+            claim: self.reconcile_claim,
+        }
     }
 }

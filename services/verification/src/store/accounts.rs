@@ -53,6 +53,8 @@ pub struct NewAccount {
     pub verification: Verification,
     /// How it is verified.
     pub flow: crate::domain::Flow,
+    /// The reconciliation sweep's first check (pending accounts only).
+    pub reconcile_at: Option<DateTime<Utc>>,
 }
 
 /// Accounts selected by `filter`, each with whether its numbers are stored: one query (an
@@ -171,6 +173,8 @@ pub async fn insert_all(
             version: Set(1),
             updated_at: Set(now),
             flow: Set(a.flow.as_str().to_owned()),
+            reconcile_at: Set(a.reconcile_at),
+            reconcile_checks: Set(0),
         }
         .insert(db)
         .await
@@ -203,6 +207,13 @@ pub async fn update_state(
         .col_expr(account::Column::UpdatedAt, Expr::value(now));
     if status_changed {
         update = update.col_expr(account::Column::StatusChangedAt, Expr::value(now));
+    }
+    if next.verification != Verification::Pending {
+        // Settled: nothing left for the reconciliation sweep to ask.
+        update = update.col_expr(
+            account::Column::ReconcileAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        );
     }
     if let Some(status) = plaid_status {
         update = update.col_expr(

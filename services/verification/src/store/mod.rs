@@ -10,6 +10,7 @@ pub mod exchanges;
 pub mod history;
 pub mod items;
 pub mod migrations;
+pub mod reconcile;
 pub mod rotate;
 pub mod secrets;
 

@@ -160,14 +160,14 @@ impl Verifier {
             .accounts_get(&token)
             .await
             .map_err(VerifierError::plaid("/accounts/get"))?;
-        let new_accounts: Vec<NewAccount> = listed
+        let mut new_accounts: Vec<NewAccount> = listed
             .accounts
             .iter()
             .map(|a| new_account(a, attempt.link_accounts))
             .collect();
 
         // Accounts verified at link time (instant Auth) get their numbers now when the budget
-        // allows; otherwise RefreshAccount fetches them later.
+        // allows; otherwise the reconciliation sweep (or RefreshAccount) fetches them later.
         let verified: Vec<String> = new_accounts
             .iter()
             .filter(|a| a.verification == Verification::Verified)
@@ -189,6 +189,16 @@ impl Verifier {
         };
 
         let now = store::now();
+        for account in &mut new_accounts {
+            account.reconcile_at = match account.verification {
+                Verification::Pending => self.settings.reconcile.first(account.flow, now),
+                // Verified without numbers: the sweep fetches them soon.
+                Verification::Verified if !numbers.contains_key(&account.account_id) => {
+                    self.settings.reconcile.next(now, now)
+                }
+                _ => None,
+            };
+        }
         let txn = store::begin_write(&self.db)
             .await
             .map_err(VerifierError::db)?;
@@ -293,5 +303,6 @@ fn new_account(a: &AccountBase, link_accounts: &[LinkAccountInput]) -> NewAccoun
             .unwrap_or(Verification::Pending),
         flow: Flow::at_link(&plaid_status),
         plaid_verification_status: plaid_status,
+        reconcile_at: None,
     }
 }

@@ -5,6 +5,9 @@ use crate::domain::{Event, Verification};
 use crate::store::accounts::{self, AccountRecord};
 use crate::store::{self, items};
 
+/// Limiter key of `/accounts/get`.
+pub(crate) const ACCOUNTS_GET: &str = "accounts_get";
+
 /// Plaid's `error_code` for an Item that needs update mode.
 const ITEM_LOGIN_REQUIRED: &str = "ITEM_LOGIN_REQUIRED";
 
@@ -29,8 +32,19 @@ impl Verifier {
     /// the matching event (`manually_verified` verifies a Same-Day account, `verification_failed`
     /// fails it), an `ITEM_LOGIN_REQUIRED` answer becomes update mode and a successful answer
     /// ends it, and a verified account without numbers gets them from `/auth/get`.
-    #[tracing::instrument(skip_all, fields(account_id = %account_id))]
     pub async fn refresh(&self, account_id: &str) -> Result<AccountRecord, VerifierError> {
+        self.refresh_because(account_id, "api/RefreshAccount").await
+    }
+
+    /// [`Verifier::refresh`] with `cause` in the history and the domain events (the API's
+    /// `api/RefreshAccount` or the sweep's `sweep/reconcile`). `/accounts/get` takes a unit of
+    /// its own shared budget first (Plaid: 15/min per Item), waiting at most `api_rate_wait`.
+    #[tracing::instrument(skip_all, fields(account_id = %account_id, cause = cause))]
+    pub(crate) async fn refresh_because(
+        &self,
+        account_id: &str,
+        cause: &str,
+    ) -> Result<AccountRecord, VerifierError> {
         let account = self.account(account_id).await?;
         let item_id = account.row.item_id.clone();
         let item = items::find(&self.db, &item_id)
@@ -38,8 +52,10 @@ impl Verifier {
             .ok_or_else(|| VerifierError::ItemNotFound(item_id.clone()))?;
         let token = items::access_token(&self.secrets, &item)?
             .ok_or_else(|| VerifierError::Revoked(item_id.clone()))?;
-        let cause = "api/RefreshAccount".to_owned();
+        let cause = cause.to_owned();
 
+        self.rate_limit(ACCOUNTS_GET, &item_id, self.settings.api_rate_wait, false)
+            .await?;
         let listed = match self
             .plaid
             .accounts_get_for_accounts(&token, &[account_id.to_owned()])

@@ -16,6 +16,7 @@ mod lifecycle;
 mod link;
 mod locks;
 mod numbers;
+mod sweep;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,11 +31,13 @@ pub use error::VerifierError;
 pub use exchange::LinkAccountInput;
 pub use history::AccountHistory;
 pub use inbox::{INBOX_CONSUMER, WebhookOutcome};
+pub(crate) use lifecycle::ACCOUNTS_GET;
 pub use link::{UpdateReason, UpdateToken};
 pub(crate) use numbers::AUTH_GET;
+pub use sweep::{CheckOutcome, SWEEP_CAUSE, SweepPass, needs_check};
 
 use crate::crash::CrashPoint;
-use crate::domain::LinkOffer;
+use crate::domain::{LinkOffer, ReconcileSchedule};
 use crate::store::Secrets;
 
 /// The default dedupe window: three times the 24 h Plaid keeps retrying a webhook.
@@ -60,6 +63,8 @@ pub struct VerifierSettings {
     pub exchange_wait: Duration,
     /// After how long an unfinished exchange claim is considered abandoned.
     pub exchange_stale_after: Duration,
+    /// When the reconciliation sweep asks Plaid about an account still pending.
+    pub reconcile: ReconcileSchedule,
     /// Test-only fault injection.
     pub crash_at: Option<CrashPoint>,
 }
@@ -74,6 +79,7 @@ impl Default for VerifierSettings {
             dedupe_window: DEFAULT_DEDUPE_WINDOW,
             exchange_wait: Duration::from_secs(20),
             exchange_stale_after: Duration::from_secs(60),
+            reconcile: ReconcileSchedule::default(),
             crash_at: None,
         }
     }

@@ -16,6 +16,7 @@ mod flow;
 mod funnel;
 mod rate_limit;
 mod readiness;
+mod reconcile;
 mod replicas;
 mod same_day;
 mod secrets;

@@ -113,6 +113,8 @@ async fn a_nats_outage_turns_readyz_and_grpc_health_not_ready_until_it_ends_on(
         "penny_verification_consumer_dead_letter_messages{consumer=\"prompt\"}",
         "penny_verification_outbox_backlog_messages",
         "penny_verification_accounts{status=\"verified\"}",
+        "penny_verification_reconcile_checks_total{outcome=\"settled\"} 0",
+        "penny_verification_reconcile_due_accounts 0",
     ] {
         assert!(
             metrics.contains(name),

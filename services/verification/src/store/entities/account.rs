@@ -35,6 +35,10 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// [`crate::domain::Flow`] as text: how the account is verified.
     pub flow: String,
+    /// When the reconciliation sweep next asks Plaid about this pending account (null: never).
+    pub reconcile_at: Option<DateTimeUtc>,
+    /// How many times the sweep has asked.
+    pub reconcile_checks: i32,
 }
 
 /// No sea-orm relations: queries join by hand where needed.

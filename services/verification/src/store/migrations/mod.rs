@@ -13,6 +13,7 @@ mod m20261122_000007_window_processed_webhooks;
 mod m20261202_000008_processed_webhooks_into_inbox;
 mod m20261202_000009_account_flow;
 mod m20261203_000010_create_link_sessions;
+mod m20261203_000011_account_reconcile;
 
 /// Applies every migration of the verification database, in order (new ones go last: the
 /// order is the history of every database already migrated).
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_processed_webhooks_into_inbox::Migration),
             Box::new(m20261202_000009_account_flow::Migration),
             Box::new(m20261203_000010_create_link_sessions::Migration),
+            Box::new(m20261203_000011_account_reconcile::Migration),
         ]
     }
 }
