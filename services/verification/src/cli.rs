@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `migrate` and `rotate-keys`. Dead letters of every
+//! The command line: `serve` (the default), `migrate`, `rotate-keys` and `reconcile-now`. Dead letters of every
 //! consumer are `pennyctl dlq`'s.
 
 use penny_runtime::cli::{self, say};
@@ -18,6 +18,11 @@ penny_runtime::service_cli! {
         /// Re-encrypt every access token and account number under the active key (the first of
         /// PENNY_VERIFICATION_ENCRYPTION_KEYS), so older keys can be removed.
         RotateKeys,
+        /// Make every pending account due for a reconciliation check now, then exit: after an
+        /// outage longer than Plaid's 24 h of webhook retries, the running replicas' sweep asks
+        /// Plaid about each of them at its next pass (within the shared budget) instead of at
+        /// their scheduled time.
+        ReconcileNow,
     }
 }
 
@@ -39,6 +44,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 report.skipped
             ))
         }
+        Command::ReconcileNow => {
+            let db = app::connect_db(&config).await?;
+            let due = store::reconcile::make_pending_due(&db, store::now()).await?;
+            say(format_args!(
+                "{due} pending accounts are due for a check now: the sweep asks Plaid about them \
+                 within {:?} (watch penny_verification_reconcile_due_accounts fall)",
+                config.reconcile.reconcile_interval
+            ))
+        }
     }
 }
 
@@ -55,6 +69,8 @@ mod tests {
         assert_eq!(cli.command, Some(Command::RotateKeys));
         let cli = Cli::try_parse_from(["penny-verification", "migrate"]).unwrap();
         assert_eq!(cli.command, Some(Command::Migrate));
+        let cli = Cli::try_parse_from(["penny-verification", "reconcile-now"]).unwrap();
+        assert_eq!(cli.command, Some(Command::ReconcileNow));
         let gone = Cli::try_parse_from(["penny-verification", "dlq", "list"]);
         assert!(gone.is_err(), "dead letters are pennyctl's");
     }

@@ -19,7 +19,7 @@ const REQUIRED_ALERTS: [&str; 6] = [
 ];
 const SEVERITIES: [&str; 2] = ["critical", "warning"];
 /// A runbook names what the operator runs.
-const COMMANDS: [&str; 2] = ["pennyctl ", "penny-notifier "];
+const COMMANDS: [&str; 3] = ["pennyctl ", "penny-notifier ", "penny-verification "];
 
 /// A Prometheus rules file; unknown keys are refused, as Prometheus does.
 #[derive(Debug, Deserialize)]

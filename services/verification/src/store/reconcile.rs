@@ -13,6 +13,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::entities::account;
+use crate::domain::Verification;
 
 /// An account due for a check.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,6 +91,20 @@ pub async fn schedule(
         .await
         .context("scheduling an account's next reconciliation")?;
     Ok(result.rows_affected == 1)
+}
+
+/// Makes every pending account due at `now` (`reconcile-now`); returns how many.
+pub async fn make_pending_due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let result = account::Entity::update_many()
+        .col_expr(account::Column::ReconcileAt, Expr::value(now))
+        .filter(account::Column::Verification.eq(Verification::Pending.as_str()))
+        .exec(db)
+        .await
+        .context("making the pending accounts due for reconciliation")?;
+    Ok(result.rows_affected)
 }
 
 /// How many accounts are due for a check at `now` (a gauge).

@@ -1,10 +1,12 @@
 //! The reconciliation sweep: an account whose outcome webhook Plaid never delivered is settled
 //! by asking `/accounts/get` once its outcome is overdue, with the same effects a webhook has
 //! (numbers stored once, one domain event); a check that fails on a Plaid 500 is retried after
-//! its claim; replicas sharing a database ask about each due account once.
+//! its claim; replicas sharing a database ask about each due account once; `reconcile-now` makes
+//! every pending account due at once (after an outage longer than Plaid's retries).
 
 use std::time::Duration;
 
+use clap::Parser as _;
 use penny_plaid::VerificationStatus;
 use penny_proto::v1 as pb;
 use penny_testkit::{DeliveryOutcome, EndpointFault, ForcedError, WebhookFaults, poll_until};
@@ -182,4 +184,51 @@ async fn row(app: &TestApp, linked: &Linked) -> anyhow::Result<account::Model> {
         .one(&app.db)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no row for {}", linked.account_id))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reconcile_now_makes_every_pending_account_due_at_once() -> anyhow::Result<()> {
+    let stack = start_stack(DbKind::Sqlite).await?;
+    // Plaid's schedule: the first check is two business days away.
+    let app = spawn_on(&stack, |config| {
+        config.reconcile.reconcile_interval = Duration::from_millis(200);
+    })
+    .await?;
+    let linked = app.link_account("user-after-an-outage").await?;
+    let scheduled = row(&app, &linked).await?.reconcile_at.unwrap();
+    assert!(
+        scheduled > chrono::Utc::now() + chrono::Duration::hours(24),
+        "due at {scheduled}"
+    );
+    stack
+        .control
+        .set_webhook_faults(&WebhookFaults::drop_probability(1.0))
+        .await?;
+    app.set_verification_status(&linked, VerificationStatus::AutomaticallyVerified)
+        .await?;
+    poll_until(WAIT, || async {
+        let attempts = stack
+            .control
+            .webhook_attempts("AUTOMATICALLY_VERIFIED")
+            .await
+            .ok()?;
+        attempts
+            .iter()
+            .any(|a| a.outcome == DeliveryOutcome::Dropped)
+            .then_some(())
+    })
+    .await?;
+    let cli = penny_verification::cli::Cli::try_parse_from([
+        "penny-verification",
+        "--database-url",
+        stack.db.url(),
+        "reconcile-now",
+    ])?;
+    penny_verification::cli::run(cli).await?;
+    app.wait_for_status(&linked.account_id, pb::AccountStatus::Verified, WAIT)
+        .await?;
+    let js = stack.jetstream().await?;
+    let events = poll_events(&js, &linked.account_id, "verified", 1).await?;
+    assert_eq!(events[0].cause, "sweep/reconcile");
+    app.stop().await
 }
