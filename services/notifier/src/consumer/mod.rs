@@ -62,8 +62,8 @@ impl EventHandler {
         };
         match self.notifier.ingest(&event, received).await {
             Ok(ingested) => {
-                for id in ingested.due_now {
-                    self.dispatch.offer(id);
+                for alert in ingested.due_now {
+                    self.dispatch.offer_prefetched(alert);
                 }
                 Outcome::Ack
             }

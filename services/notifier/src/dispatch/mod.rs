@@ -1,4 +1,4 @@
-//! Sending: a local queue of alert ids worked by a bounded pool of senders ([`Dispatcher`]),
+//! Sending: a local queue of alerts worked by a bounded pool of senders ([`Dispatcher`]),
 //! fed by the consumer (alerts due the moment they are created) and by the [`scheduler`]
 //! (scheduled alerts, retries, resends, and whatever a crashed replica left behind).
 //!
@@ -13,6 +13,7 @@ pub mod scheduler;
 pub mod trace;
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{Semaphore, mpsc};
@@ -20,19 +21,46 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::notifier::Notifier;
+use crate::notifier::deliver::Prefetched;
 
-/// Where alert ids are offered. Cheap to clone.
+/// An alert to deliver: its id, or (from the consumer) the row and contact its ingest read.
+#[derive(Debug)]
+enum Job {
+    /// Read it first.
+    Id(String),
+    /// Just created.
+    Prefetched(Box<Prefetched>),
+}
+
+impl Job {
+    fn id(&self) -> &str {
+        match self {
+            Self::Id(id) => id,
+            Self::Prefetched(p) => &p.row.id,
+        }
+    }
+}
+
+/// At most this many queued alerts carry what their ingest read (about 1.1 KiB each with the
+/// contact, so about 4.5 MiB); beyond it an alert is queued by id and read again when sent. The
+/// queue itself holds 65,536 by default: prefetching them all would cost about 70 MiB in a
+/// burst.
+pub const MAX_PREFETCHED: usize = 4096;
+
+/// Where alerts are offered. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct DispatchHandle {
-    tx: mpsc::Sender<String>,
+    tx: mpsc::Sender<Job>,
     queued: Arc<Mutex<HashSet<String>>>,
+    prefetched: Arc<AtomicUsize>,
 }
 
 /// The receiving end, run by [`Dispatcher::run`].
 #[derive(Debug)]
 pub struct Dispatcher {
-    rx: mpsc::Receiver<String>,
+    rx: mpsc::Receiver<Job>,
     queued: Arc<Mutex<HashSet<String>>>,
+    prefetched: Arc<AtomicUsize>,
     concurrency: usize,
 }
 
@@ -40,14 +68,17 @@ pub struct Dispatcher {
 pub fn dispatcher(capacity: usize, concurrency: usize) -> (DispatchHandle, Dispatcher) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
     let queued = Arc::new(Mutex::new(HashSet::new()));
+    let prefetched = Arc::new(AtomicUsize::new(0));
     (
         DispatchHandle {
             tx,
             queued: Arc::clone(&queued),
+            prefetched: Arc::clone(&prefetched),
         },
         Dispatcher {
             rx,
             queued,
+            prefetched,
             concurrency: concurrency.max(1),
         },
     )
@@ -65,21 +96,44 @@ pub enum Offer {
 }
 
 impl DispatchHandle {
-    /// Queues `id` unless it is queued or being sent already.
+    /// Queues alert `id` unless it is queued or being sent already.
     pub fn offer(&self, id: String) -> Offer {
+        self.queue(Job::Id(id))
+    }
+
+    /// Queues an alert just created, with what its ingest read (see [`Prefetched`]) while
+    /// fewer than [`MAX_PREFETCHED`] queued alerts do, by id otherwise.
+    pub fn offer_prefetched(&self, prefetched: Prefetched) -> Offer {
+        let room = self
+            .prefetched
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_PREFETCHED).then_some(n + 1)
+            })
+            .is_ok();
+        if !room {
+            return self.queue(Job::Id(prefetched.row.id));
+        }
+        let offer = self.queue(Job::Prefetched(Box::new(prefetched)));
+        if offer != Offer::Queued {
+            self.prefetched.fetch_sub(1, Ordering::AcqRel);
+        }
+        offer
+    }
+
+    fn queue(&self, job: Job) -> Offer {
         {
             let mut queued = self.queued.lock().unwrap_or_else(PoisonError::into_inner);
-            if !queued.insert(id.clone()) {
+            if !queued.insert(job.id().to_owned()) {
                 return Offer::AlreadyQueued;
             }
         }
-        match self.tx.try_send(id) {
+        match self.tx.try_send(job) {
             Ok(()) => Offer::Queued,
-            Err(mpsc::error::TrySendError::Full(id) | mpsc::error::TrySendError::Closed(id)) => {
+            Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) => {
                 self.queued
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .remove(&id);
+                    .remove(job.id());
                 Offer::Full
             }
         }
@@ -98,21 +152,29 @@ impl Dispatcher {
         let slots = Arc::new(Semaphore::new(self.concurrency));
         let mut tasks = JoinSet::new();
         loop {
-            let id = tokio::select! {
+            let job = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
-                id = self.rx.recv() => match id {
-                    Some(id) => id,
+                job = self.rx.recv() => match job {
+                    Some(job) => job,
                     None => break,
                 },
             };
+            if matches!(job, Job::Prefetched(_)) {
+                self.prefetched.fetch_sub(1, Ordering::AcqRel);
+            }
             let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
                 break;
             };
             while tasks.try_join_next().is_some() {}
             let (notifier, queued) = (notifier.clone(), Arc::clone(&self.queued));
             tasks.spawn(async move {
-                if let Err(error) = notifier.deliver(&id).await {
+                let id = job.id().to_owned();
+                let delivered = match job {
+                    Job::Id(id) => notifier.deliver(&id).await,
+                    Job::Prefetched(p) => notifier.deliver_prefetched(*p).await,
+                };
+                if let Err(error) = delivered {
                     tracing::warn!(alert_id = %id, error = %format!("{error:#}"), "delivery failed; the scheduler retries it");
                 }
                 queued
@@ -124,5 +186,64 @@ impl Dispatcher {
         }
         tracing::info!(in_flight = tasks.len(), "dispatcher stopping");
         while tasks.join_next().await.is_some() {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::alerts::Alert;
+
+    fn just_created(id: usize) -> Prefetched {
+        let now = chrono::Utc::now();
+        Prefetched {
+            row: Alert {
+                id: format!("alert-{id}"),
+                user_id: "u".into(),
+                event_id: format!("event-{id}"),
+                event_type: "account.verified".into(),
+                kind: "account_verified".into(),
+                channel: "email".into(),
+                state: "pending".into(),
+                due_at: Some(now),
+                first_due_at: Some(now),
+                attempts: 0,
+                resends: 0,
+                last_error: None,
+                provider_message_id: None,
+                facts: None,
+                claim_token: None,
+                claimed_until: None,
+                created_at: now,
+                updated_at: now,
+                sent_at: None,
+                account_id: None,
+                traceparent: None,
+            },
+            contact: None,
+            switched_off: Default::default(),
+        }
+    }
+
+    #[test]
+    fn at_most_max_prefetched_queued_alerts_carry_their_reads() {
+        let (handle, mut dispatcher) = dispatcher(MAX_PREFETCHED + 10, 1);
+        for i in 0..MAX_PREFETCHED + 5 {
+            assert_eq!(handle.offer_prefetched(just_created(i)), Offer::Queued);
+        }
+        // A duplicate is refused and takes no room.
+        assert_eq!(
+            handle.offer_prefetched(just_created(0)),
+            Offer::AlreadyQueued
+        );
+        let mut carried = 0;
+        let mut by_id = 0;
+        while let Ok(job) = dispatcher.rx.try_recv() {
+            match job {
+                Job::Prefetched(_) => carried += 1,
+                Job::Id(_) => by_id += 1,
+            }
+        }
+        assert_eq!((carried, by_id), (MAX_PREFETCHED, 5));
     }
 }

@@ -9,12 +9,14 @@
 //!    inserted, unless one exists for (user, event, channel) — the unique key that makes
 //!    "never twice" hold even for two replicas processing two copies at once;
 //! 4. the inbox records the event, the transaction commits, and the alerts due now are handed
-//!    to the dispatcher by the caller (if that is lost, the scheduler finds them).
+//!    to the dispatcher by the caller, with the rows and the contact read here (if that is lost,
+//!    the scheduler finds them).
 
 use chrono::{DateTime, Utc};
 use penny_proto::v1 as pb;
 use penny_store::inbox::{self, InboxEntry, Lookup};
 
+use super::deliver::Prefetched;
 use super::{INBOX_CONSUMER, Notifier, NotifierError};
 use crate::domain::facts::mask_digits;
 use crate::domain::plan::{Plan, SuppressReason, plan};
@@ -77,12 +79,13 @@ struct Origin<'a> {
 }
 
 /// What ingesting did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Ingested {
     /// `alerted`, `no_alert`, `no_contact`, `duplicate`.
     pub outcome: &'static str,
-    /// Alerts created due now or earlier: hand them to the dispatcher.
-    pub due_now: Vec<String>,
+    /// Alerts created due now or earlier, with what was read for them: hand them to the
+    /// dispatcher.
+    pub due_now: Vec<Prefetched>,
 }
 
 impl Notifier {
@@ -241,12 +244,13 @@ impl Notifier {
         facts: AlertFacts,
         due: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<Option<Vec<String>>, NotifierError> {
+    ) -> Result<Option<Vec<Prefetched>>, NotifierError> {
         let user_id = origin.user_id;
         let Some(contact) = self.inner.book.find(txn, user_id).await? else {
             return Ok(None);
         };
-        let recipient = contact.recipient(preferences::switched_off(txn, user_id).await?);
+        let switched_off = preferences::switched_off(txn, user_id).await?;
+        let recipient = contact.recipient(switched_off.clone());
         let configured = self.inner.transports.channels();
         let mut due_now = Vec::new();
         for channel in Channel::ALL {
@@ -259,9 +263,8 @@ impl Notifier {
                 }
                 Plan::Suppress(_) => continue,
             };
-            let id = uuid::Uuid::now_v7().to_string();
             let alert = NewAlert {
-                id: id.clone(),
+                id: uuid::Uuid::now_v7().to_string(),
                 user_id: user_id.to_owned(),
                 account_id: origin.account_id.to_owned(),
                 traceparent: origin.traceparent.map(str::to_owned),
@@ -274,7 +277,7 @@ impl Notifier {
                 last_error: why,
                 facts: facts.clone(),
             };
-            if alerts::insert_once(txn, alert, now).await? {
+            if let Some(row) = alerts::insert_once(txn, alert, now).await? {
                 let outcome = if state == SendState::Pending {
                     "created"
                 } else {
@@ -282,7 +285,11 @@ impl Notifier {
                 };
                 self.metrics().alert(kind, channel, outcome);
                 if state == SendState::Pending && at <= now {
-                    due_now.push(id);
+                    due_now.push(Prefetched {
+                        row,
+                        contact: Some(contact.clone()),
+                        switched_off: switched_off.clone(),
+                    });
                 }
             }
         }

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel as _, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::alert::{self, Column, Entity};
@@ -43,37 +43,40 @@ pub struct NewAlert {
     pub facts: AlertFacts,
 }
 
-/// Inserts `alert` unless one exists for its (user, event, channel); whether it was inserted.
+/// Inserts `alert` unless one exists for its (user, event, channel); the row as inserted, or
+/// `None` when one existed.
 pub async fn insert_once(
     db: &impl ConnectionTrait,
     alert: NewAlert,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> Result<Option<Alert>, DbErr> {
     let facts = serde_json::to_string(&alert.facts).map_err(|e| DbErr::Custom(e.to_string()))?;
-    let row = alert::ActiveModel {
-        id: Set(alert.id),
-        user_id: Set(alert.user_id),
-        event_id: Set(alert.event_id),
-        event_type: Set(alert.event_type),
-        kind: Set(alert.kind.as_str().to_owned()),
-        channel: Set(alert.channel.as_str().to_owned()),
-        state: Set(alert.state.as_str().to_owned()),
-        due_at: Set((alert.state == SendState::Pending).then_some(alert.due_at)),
-        first_due_at: Set((alert.state == SendState::Pending).then_some(alert.due_at)),
-        attempts: Set(0),
-        resends: Set(0),
-        last_error: Set(alert.last_error),
-        provider_message_id: Set(None),
-        facts: Set(Some(facts)),
-        claim_token: Set(None),
-        claimed_until: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        sent_at: Set(None),
-        account_id: Set(Some(alert.account_id)),
-        traceparent: Set(alert.traceparent),
+    let due_at = (alert.state == SendState::Pending).then_some(alert.due_at);
+    let row = Alert {
+        id: alert.id,
+        user_id: alert.user_id,
+        event_id: alert.event_id,
+        event_type: alert.event_type,
+        kind: alert.kind.as_str().to_owned(),
+        channel: alert.channel.as_str().to_owned(),
+        state: alert.state.as_str().to_owned(),
+        due_at,
+        first_due_at: due_at,
+        attempts: 0,
+        resends: 0,
+        last_error: alert.last_error,
+        provider_message_id: None,
+        facts: Some(facts),
+        claim_token: None,
+        claimed_until: None,
+        created_at: now,
+        updated_at: now,
+        sent_at: None,
+        account_id: Some(alert.account_id),
+        traceparent: alert.traceparent,
     };
-    let inserted = Entity::insert(row)
+    // Every column is `Unchanged`, which an insert writes like `Set`.
+    let inserted = Entity::insert(row.clone().into_active_model())
         .on_conflict(
             OnConflict::columns([Column::UserId, Column::EventId, Column::Channel])
                 .do_nothing()
@@ -81,7 +84,7 @@ pub async fn insert_once(
         )
         .exec_without_returning(db)
         .await?;
-    Ok(inserted > 0)
+    Ok((inserted > 0).then_some(row))
 }
 
 /// One alert.
