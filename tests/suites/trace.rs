@@ -70,6 +70,14 @@ async fn linked(stack: &LocalStack, clients: &mut Clients, user: &str) -> anyhow
     .await
 }
 
+/// Whether every span's parent has arrived. Each service exports in batches of its own, so a
+/// child can arrive before its parent from another service: wait for this, then check the tree.
+fn parents_present(trace: &[ReceivedSpan]) -> bool {
+    trace.iter().all(|span| {
+        span.parent_span_id.is_empty() || trace.iter().any(|p| p.span_id == span.parent_span_id)
+    })
+}
+
 /// Every span's parent is in the trace, and exactly one span, `root`, has none.
 fn one_tree(trace: &[ReceivedSpan], root: (&str, &str)) {
     let roots: Vec<&ReceivedSpan> = trace
@@ -146,10 +154,11 @@ async fn one_auth_webhook_is_one_trace_from_ingress_to_the_email() -> anyhow::Re
         .wait_for(WAIT, |spans| {
             of(spans, "ingress", "plaid_webhook").iter().find_map(|r| {
                 let trace = in_trace(spans, &r.trace_id);
-                wanted
+                (wanted
                     .iter()
                     .all(|(service, name)| !of(&trace, service, name).is_empty())
-                    .then_some(trace)
+                    && parents_present(&trace))
+                .then_some(trace)
             })
         })
         .await
@@ -194,7 +203,8 @@ async fn a_deposit_alert_traces_back_to_the_sync_and_its_poke() -> anyhow::Resul
                 .find_map(|sync| {
                     let trace = in_trace(spans, &sync.trace_id);
                     let sent = !of(&trace, "notifier", "notifier.send").is_empty()
-                        && !of(&trace, "notifier", "smtp.send").is_empty();
+                        && !of(&trace, "notifier", "smtp.send").is_empty()
+                        && parents_present(&trace);
                     sent.then(|| (sync.clone(), trace))
                 })
         })
