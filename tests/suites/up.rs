@@ -14,6 +14,8 @@ use penny_testkit::{Advance, poll_until};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 const WAIT: Duration = Duration::from_secs(60);
+/// How long `penny-up` may take to print its addresses.
+const START: Duration = Duration::from_secs(180);
 
 fn options(dir: &std::path::Path) -> anyhow::Result<LocalOptions> {
     Ok(LocalOptions {
@@ -139,7 +141,9 @@ async fn penny_up_prints_its_addresses_and_stops_cleanly_on_ctrl_c() -> anyhow::
         .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
     let mut lines = BufReader::new(stdout).lines();
     let mut printed = Vec::new();
-    tokio::time::timeout(WAIT, async {
+    // Longer than penny-up's own wait for any one part, so that its error (with that part's log)
+    // is what a failure shows.
+    let up = tokio::time::timeout(START, async {
         while let Some(line) = lines.next_line().await? {
             let done = line.contains("Ctrl-C stops everything");
             printed.push(line);
@@ -147,9 +151,15 @@ async fn penny_up_prints_its_addresses_and_stops_cleanly_on_ctrl_c() -> anyhow::
                 return Ok(());
             }
         }
-        anyhow::bail!("penny-up ended before it was up: {printed:#?}")
+        anyhow::bail!("penny-up ended before it was up")
     })
-    .await??;
+    .await;
+    if !matches!(up, Ok(Ok(()))) {
+        anyhow::bail!(
+            "penny-up was not up ({up:?}); it printed {printed:#?}\nlogs:\n{}",
+            log_tails(&dir.path().join("logs"))
+        );
+    }
     for part in [
         "NATS (JetStream)",
         "Plaid sandbox",
@@ -182,4 +192,22 @@ async fn penny_up_prints_its_addresses_and_stops_cleanly_on_ctrl_c() -> anyhow::
     let logs = std::fs::read_dir(dir.path().join("logs"))?.count();
     assert!(logs >= 6, "each part logged to data/logs");
     Ok(())
+}
+
+/// The last lines of every log under `logs` (for a failure's message).
+fn log_tails(logs: &std::path::Path) -> String {
+    let Ok(entries) = std::fs::read_dir(logs) else {
+        return format!("(no {})", logs.display());
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| {
+            format!(
+                "== {}\n{}",
+                e.path().display(),
+                penny_testkit::log_tail(&e.path(), 1500)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

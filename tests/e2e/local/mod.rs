@@ -102,8 +102,8 @@ impl LocalStack {
             .data_dir
             .join("logs")
             .join(format!("{}.log", launch.name));
-        let service = ServiceProcess::spawn_path(&path, &launch.name, &launch.env, &log)?;
-        wait_ready(&launch.ready, Some(&service)).await?;
+        let mut service = ServiceProcess::spawn_path(&path, &launch.name, &launch.env, &log)?;
+        wait_ready(&launch.ready, &mut service).await?;
         Ok(service)
     }
 
@@ -298,18 +298,32 @@ async fn start_nats(data: &Path, port: u16, logs: &Path) -> anyhow::Result<Child
     Ok(nats)
 }
 
-/// Polls `url` until it answers 2xx; fails early with the log if the process exited.
-async fn wait_ready(url: &str, service: Option<&ServiceProcess>) -> anyhow::Result<()> {
-    let http = reqwest::Client::new();
+/// Polls `url` until it answers 2xx; fails at once, with the log, if the process exited (a port
+/// taken between choosing it and binding it, a bad setting). Each probe has its own short
+/// deadline: a port answered by something that never replies must not stall the wait.
+async fn wait_ready(url: &str, service: &mut ServiceProcess) -> anyhow::Result<()> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()?;
+    let mut exited = false;
     poll_until(READY, || {
+        exited = !service.is_running();
+        let gone = exited;
         let request = http.get(url).send();
-        async move { request.await.ok()?.status().is_success().then_some(()) }
+        async move {
+            if gone {
+                return Some(());
+            }
+            request.await.ok()?.status().is_success().then_some(())
+        }
     })
     .await
-    .with_context(|| {
-        format!(
-            "{url} never answered 2xx; log:\n{}",
-            service.map(|s| s.log_tail()).unwrap_or_default()
-        )
-    })
+    .with_context(|| format!("{url} never answered 2xx; log:\n{}", service.log_tail()))?;
+    anyhow::ensure!(
+        !exited,
+        "{} exited before it was ready; log:\n{}",
+        service.name(),
+        service.log_tail()
+    );
+    Ok(())
 }
