@@ -47,7 +47,10 @@ WORKDIR /
 FROM runtime AS ingress
 LABEL org.opencontainers.image.title="penny-ingress"
 COPY --from=builder --chown=0:0 --chmod=0555 /out/penny-ingress /usr/local/bin/penny-ingress
-ENV PENNY_INGRESS_LISTEN=0.0.0.0:8080
+# mimalloc returns freed pages at once instead of after 10 ms: within 64 MiB at 1,024 open
+# connections, same CPU (bench/results/ingress-connections-2026-12-03.txt).
+ENV PENNY_INGRESS_LISTEN=0.0.0.0:8080 \
+    MIMALLOC_PURGE_DELAY=0
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/penny-ingress"]
 

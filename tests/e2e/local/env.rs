@@ -80,6 +80,10 @@ pub fn plan(
     ];
     let mut ingress = common("ingress");
     ingress.push(("PENNY_INGRESS_LISTEN", local(p.ingress)));
+    // As the image sets it (Dockerfile): mimalloc returns freed pages at once rather than after
+    // 10 ms, which keeps ingress within 64 MiB at 1,024 open connections at no measurable CPU
+    // cost (`bench/results/ingress-connections-2026-12-03.txt`).
+    ingress.push(("MIMALLOC_PURGE_DELAY", "0".into()));
     let verification = |grpc: u16, admin: u16| {
         let mut env = common("verification");
         env.extend([

@@ -51,6 +51,11 @@ pub fn spawn_penny(
     }
     let child = command
         .env("PENNY_INGRESS_LISTEN", listen.to_string())
+        // As the image sets it (Dockerfile); an explicit setting in the environment wins.
+        .env(
+            "MIMALLOC_PURGE_DELAY",
+            std::env::var("MIMALLOC_PURGE_DELAY").unwrap_or_else(|_| "0".into()),
+        )
         .env("PENNY_NATS_URL", nats_url)
         .env("PENNY_PLAID_BASE_URL", plaid_base_url)
         .env("PENNY_PLAID_ENVIRONMENT", "sandbox")

@@ -41,13 +41,18 @@ pub(crate) async fn receive(State(shared): State<Arc<Shared>>, request: Request)
         outcome = Empty,
     );
     penny_telemetry::set_parent(&span, penny_telemetry::extract_http(&parts.headers));
-    handle(&shared, parts.headers, body).instrument(span).await
+    // Only the headers are kept: the URI, like them, is a slice of hyper's read buffer.
+    let headers = {
+        let parts = parts;
+        parts.headers
+    };
+    handle(&shared, headers, body).instrument(span).await
 }
 
 async fn handle(shared: &Shared, headers: HeaderMap, body: Body) -> Response {
     let _in_flight = shared.metrics.in_flight();
     let span = tracing::Span::current();
-    match process(shared, &headers, body).await {
+    match process(shared, headers, body).await {
         Ok(duplicate) => {
             if duplicate {
                 span.record("outcome", "duplicate");
@@ -85,21 +90,21 @@ async fn handle(shared: &Shared, headers: HeaderMap, body: Body) -> Response {
 }
 
 /// Returns whether the stream dropped the webhook as a duplicate.
-async fn process(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<bool, Rejection> {
-    check_content_type(headers)?;
+async fn process(shared: &Shared, headers: HeaderMap, body: Body) -> Result<bool, Rejection> {
+    check_content_type(&headers)?;
     let body = tokio::time::timeout(
         shared.body_read_timeout,
-        read_body(headers, body, shared.max_body_bytes),
+        read_body(&headers, body, shared.max_body_bytes),
     )
     .await
     .map_err(|_| Rejection::BodyReadTimeout)??;
     let received_at = chrono::Utc::now();
-    let token = headers.get(PLAID_VERIFICATION).map(|v| v.as_bytes());
+    let (token, body) = unpin_read_buffer(headers, body);
     // Child spans for the two costly steps: the signature check and the durable publish (whose
     // span is the parent the consumers continue from the NATS headers).
     let verified = shared
         .verifier
-        .verify(token, &body, received_at.timestamp())
+        .verify(token.as_deref(), &body, received_at.timestamp())
         .instrument(tracing::info_span!("ingress.verify"))
         .await?;
     let envelope = envelope::parse(&body, &shared.environment)?;
@@ -119,6 +124,18 @@ async fn process(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<boo
         .metrics
         .record_accepted(outcome.duplicate, started.elapsed().as_secs_f64());
     Ok(outcome.duplicate)
+}
+
+/// Copies out the two things kept past this point, the signature and the body (about 2.5 KiB),
+/// and drops the headers and the original body. hyper hands out a request's head and a small
+/// body as slices of its 8 KiB read buffer and reads on into a fresh one, so holding either slice
+/// through the verification and the publish would pin a spare 8 KiB per request in flight
+/// (heaptrack at 1,024 connections: 16.6 MB in hyper's read buffers, half of it pinned so).
+fn unpin_read_buffer(headers: HeaderMap, body: Bytes) -> (Option<Bytes>, Bytes) {
+    let token = headers
+        .get(PLAID_VERIFICATION)
+        .map(|v| Bytes::copy_from_slice(v.as_bytes()));
+    (token, Bytes::copy_from_slice(&body))
 }
 
 /// Plaid sends `application/json`; parameters (`; charset=utf-8`) and `+json` types are fine.
