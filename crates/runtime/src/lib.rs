@@ -12,6 +12,7 @@
 //! | [`Servers`] | the gRPC and admin servers and the readiness loop every service runs, bound in `build`, spawned in `run` |
 //! | [`HttpListener`] | an HTTP listener bound in `build`, served until the token is cancelled (the admin server and a service's own endpoints) |
 //! | [`cli`] | a service binary's command line: [`service_cli!`] (`serve`, `migrate`, its own commands) and [`cli::say`] |
+//! | [`periodic`] | [`periodic::every`]: a sweep's timer (once at start, then every interval, until shutdown) |
 //! | [`crash`] | test-only fault injection: [`crash_points!`] and [`crash::maybe_crash`] |
 //!
 //! A service's wiring, in outline:
@@ -33,6 +34,7 @@ pub mod cli;
 pub mod crash;
 pub mod grpc;
 pub mod http;
+pub mod periodic;
 pub mod readiness;
 mod servers;
 pub mod signal;

@@ -132,13 +132,7 @@ impl Metrics {
         every: Duration,
         shutdown: CancellationToken,
     ) {
-        loop {
-            self.sample_db(&db, &outbox).await;
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(every) => {}
-            }
-        }
+        penny_runtime::periodic::every(every, &shutdown, || self.sample_db(&db, &outbox)).await;
     }
 
     /// Counts one reconciliation check.

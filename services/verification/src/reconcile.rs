@@ -9,7 +9,6 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
-use crate::store;
 use crate::verifier::{CheckOutcome, SweepPass, Verifier};
 
 /// Runs a pass now and every `interval` until `shutdown`.
@@ -20,14 +19,10 @@ pub async fn run(
     metrics: Metrics,
     shutdown: CancellationToken,
 ) {
-    let mut tick = tokio::time::interval(interval.max(Duration::from_millis(100)));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            _ = tick.tick() => drain(&verifier, pass, &metrics, &shutdown).await,
-        }
-    }
+    penny_runtime::periodic::every(interval, &shutdown, || {
+        drain(&verifier, pass, &metrics, &shutdown)
+    })
+    .await;
 }
 
 /// Passes until a batch comes back short of due accounts or all failed (then the next tick).
@@ -38,7 +33,7 @@ async fn drain(
     shutdown: &CancellationToken,
 ) {
     while !shutdown.is_cancelled() {
-        let outcomes = match verifier.reconcile_due(store::now(), pass).await {
+        let outcomes = match verifier.reconcile_due(pass).await {
             Ok(outcomes) => outcomes,
             Err(error) => {
                 tracing::warn!(error = %error, "reconciliation pass failed");

@@ -11,17 +11,17 @@ use crate::store::feed::RequestKind;
 
 /// Requests a sync now and every `interval` until `shutdown`.
 pub async fn run(syncer: Syncer, interval: Duration, shutdown: CancellationToken) {
-    let mut tick = tokio::time::interval(interval.max(Duration::from_millis(100)));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            _ = tick.tick() => {
-                match syncer.request(RequestKind::Sweep).await {
-                    Ok(r) => tracing::debug!(generation = r.generation, new = r.new_request, "sweep requested a sync"),
-                    Err(error) => tracing::warn!(error = %format!("{error:#}"), "sweep could not request a sync"),
-                }
+    penny_runtime::periodic::every(interval, &shutdown, || async {
+        match syncer.request(RequestKind::Sweep).await {
+            Ok(r) => tracing::debug!(
+                generation = r.generation,
+                new = r.new_request,
+                "sweep requested a sync"
+            ),
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "sweep could not request a sync");
             }
         }
-    }
+    })
+    .await;
 }
