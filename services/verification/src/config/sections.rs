@@ -141,12 +141,13 @@ impl Default for ReconcileArgs {
 impl ReconcileArgs {
     /// The schedule of checks.
     pub fn schedule(&self) -> ReconcileSchedule {
-        let days = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        let to_chrono =
+            |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
         ReconcileSchedule {
             first_check: self.reconcile_first_check,
-            grace: days(self.reconcile_grace),
-            recheck: days(self.reconcile_recheck),
-            give_up_after: days(self.reconcile_give_up_after),
+            grace: to_chrono(self.reconcile_grace),
+            recheck: to_chrono(self.reconcile_recheck),
+            give_up_after: to_chrono(self.reconcile_give_up_after),
         }
     }
 

@@ -39,13 +39,24 @@ impl Verifier {
     /// [`Verifier::refresh`] with `cause` in the history and the domain events (the API's
     /// `api/RefreshAccount` or the sweep's `sweep/reconcile`). `/accounts/get` takes a unit of
     /// its own shared budget first (Plaid: 15/min per Item), waiting at most `api_rate_wait`.
-    #[tracing::instrument(skip_all, fields(account_id = %account_id, cause = cause))]
     pub(crate) async fn refresh_because(
         &self,
         account_id: &str,
         cause: &str,
     ) -> Result<AccountRecord, VerifierError> {
         let account = self.account(account_id).await?;
+        self.refresh_read(account, cause).await
+    }
+
+    /// [`Verifier::refresh_because`] for an account already read (the sweep reads it to see
+    /// whether it still needs a check).
+    #[tracing::instrument(skip_all, fields(account_id = %account.row.account_id, cause = cause))]
+    pub(crate) async fn refresh_read(
+        &self,
+        account: AccountRecord,
+        cause: &str,
+    ) -> Result<AccountRecord, VerifierError> {
+        let account_id = account.row.account_id.clone();
         let item_id = account.row.item_id.clone();
         let item = items::find(&self.db, &item_id)
             .await?
@@ -58,7 +69,7 @@ impl Verifier {
             .await?;
         let listed = match self
             .plaid
-            .accounts_get_for_accounts(&token, &[account_id.to_owned()])
+            .accounts_get_for_accounts(&token, std::slice::from_ref(&account_id))
             .await
         {
             Ok(listed) => listed,
@@ -73,7 +84,7 @@ impl Verifier {
                     plaid_status: None,
                 })
                 .await?;
-                return self.account(account_id).await;
+                return self.account(&account_id).await;
             }
             Err(e) => return Err(VerifierError::plaid("/accounts/get")(e)),
         };
@@ -81,7 +92,7 @@ impl Verifier {
             .accounts
             .iter()
             .find(|a| a.account_id == account_id)
-            .ok_or_else(|| VerifierError::GoneAtPlaid(account_id.to_owned()))?;
+            .ok_or_else(|| VerifierError::GoneAtPlaid(account_id.clone()))?;
         let plaid_status = at_plaid
             .verification_status
             .as_ref()
@@ -110,7 +121,7 @@ impl Verifier {
             let report = self
                 .apply(&ChangeRequest {
                     item_id,
-                    target: Target::Account(account_id.to_owned()),
+                    target: Target::Account(account_id.clone()),
                     event,
                     cause,
                     webhook: None,
@@ -124,7 +135,7 @@ impl Verifier {
                 "account refreshed"
             );
         }
-        self.account(account_id).await
+        self.account(&account_id).await
     }
 
     /// Removes the Item at Plaid (`/item/remove`), then purges its access token and numbers and

@@ -1,5 +1,5 @@
 //! One pass of the reconciliation sweep: every account whose check is due is claimed (by one
-//! replica), asked about at Plaid through [`Verifier::refresh_because`] (the same state machine,
+//! replica), asked about at Plaid through [`Verifier::refresh_read`] (the same state machine,
 //! history and domain events as a webhook; cause `sweep/reconcile`) and given its next check.
 //!
 //! An account needs a check while it is pending, or verified without numbers (an instant-Auth
@@ -15,6 +15,7 @@ use tracing::Instrument as _;
 
 use super::{Verifier, VerifierError};
 use crate::domain::Verification;
+use crate::store;
 use crate::store::accounts::AccountRecord;
 use crate::store::reconcile::{self, Due};
 
@@ -79,22 +80,20 @@ pub fn needs_check(account: &AccountRecord) -> bool {
 }
 
 impl Verifier {
-    /// Checks the accounts due at `now` (at most `pass.batch`), returning each one's outcome.
-    pub async fn reconcile_due(
-        &self,
-        now: DateTime<Utc>,
-        pass: SweepPass,
-    ) -> Result<Vec<CheckOutcome>, VerifierError> {
-        let due = reconcile::due(&self.db, now, pass.batch).await?;
+    /// Checks the accounts due now (at most `pass.batch`), returning each one's outcome.
+    pub async fn reconcile_due(&self, pass: SweepPass) -> Result<Vec<CheckOutcome>, VerifierError> {
+        let due = reconcile::due(&self.db, store::now(), pass.batch).await?;
         Ok(futures::stream::iter(due)
-            .map(|d| self.check(d, now, pass.claim))
+            .map(|d| self.check(d, pass.claim))
             .buffer_unordered(pass.concurrency.max(1))
             .collect()
             .await)
     }
 
-    /// Claims and checks one account.
-    async fn check(&self, due: Due, now: DateTime<Utc>, claim: Duration) -> CheckOutcome {
+    /// Claims and checks one account. The claim runs from when it is taken (a pass waiting on
+    /// the budget may reach its last accounts long after it read them).
+    async fn check(&self, due: Due, claim: Duration) -> CheckOutcome {
+        let now = store::now();
         let until =
             now + chrono::Duration::from_std(claim).unwrap_or_else(|_| chrono::Duration::hours(1));
         match reconcile::claim(&self.db, &due, now, until).await {
@@ -107,7 +106,7 @@ impl Verifier {
         }
         let (outcome, next) = match self.account(&due.account_id).await {
             Ok(account) if !needs_check(&account) => (CheckOutcome::AlreadySettled, Some(None)),
-            Ok(_) => self.ask_plaid(&due, now).await,
+            Ok(account) => self.ask_plaid(&due, account).await,
             Err(VerifierError::AccountNotFound(_)) => (CheckOutcome::AlreadySettled, Some(None)),
             Err(error) => {
                 tracing::warn!(error = %error, "could not read an account to reconcile");
@@ -124,21 +123,22 @@ impl Verifier {
         outcome
     }
 
-    /// Refreshes a claimed account from Plaid: the outcome and the next check to set (`None`:
-    /// leave the claim to expire; `Some(None)`: no more checks).
+    /// Refreshes a claimed account from Plaid: the outcome and the next check to set, counted
+    /// from the answer (`None`: leave the claim to expire; `Some(None)`: no more checks).
     async fn ask_plaid(
         &self,
         due: &Due,
-        now: DateTime<Utc>,
+        account: AccountRecord,
     ) -> (CheckOutcome, Option<Option<DateTime<Utc>>>) {
         let span =
             tracing::info_span!("reconcile", account_id = %due.account_id, check = due.checks + 1);
         let schedule = self.settings.reconcile;
-        match self
-            .refresh_because(&due.account_id, SWEEP_CAUSE)
+        let answer = self
+            .refresh_read(account, SWEEP_CAUSE)
             .instrument(span)
-            .await
-        {
+            .await;
+        let now = store::now();
+        match answer {
             Ok(after) if needs_check(&after) => (
                 CheckOutcome::StillPending,
                 Some(schedule.next(due.linked_at, now)),
