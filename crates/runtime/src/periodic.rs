@@ -1,6 +1,6 @@
 //! Work repeated on a timer until shutdown (the verification reconciliation sweep, the
-//! transfer-events sync sweep): once at start, then every interval measured from the end of the
-//! last run, so a slow run delays the next instead of queueing a burst of them.
+//! transfer-events sync sweep): once at start, then every interval; a run longer than the
+//! interval pushes the next to one interval after it ends, so slow runs never queue up.
 
 use std::future::Future;
 use std::time::Duration;
