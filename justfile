@@ -69,7 +69,7 @@ test-faults: tools
     PROPTEST_CASES=20000 cargo nextest run -p penny-ingress --lib proptests
     just fuzz 120
     cargo build -p penny-sandbox -p penny-ingress -p penny-verification -p penny-transfer-events -p penny-notifier -p pennyctl
-    PENNY_FAULTS_FULL=1 PENNY_E2E_PREBUILT=1 cargo nextest run -p penny-e2e --test faults --test-threads 1 --config-file tests/suites/faults/nextest.toml
+    PENNY_FAULTS_FULL=1 PENNY_E2E_PREBUILT=1 cargo nextest run -p penny-e2e -E 'test(/^faults::/)' --test-threads 1 --config-file tests/suites/faults/nextest.toml
 
 # The libFuzzer target over the webhook parser and verifier (`services/ingress/fuzz`): cargo-fuzz
 # on the stable toolchain with `--sanitizer none` (installed into .tools on first use), for
@@ -82,9 +82,10 @@ fuzz SECONDS="120": tools
 helm-check: tools
     HELM_CHECK_SKIP_BOOTSTRAP=1 ./scripts/helm-check.sh
 
-# The chart's production environment starts the real binaries and they report ready (debug build).
+# The chart's production environment starts the real binaries and they report ready (debug build;
+# PENNY_SMOKE_PREBUILT=1 runs the binaries in target/debug as they are, as CI does after the tests).
 helm-smoke: tools
-    cargo build -p penny-ingress -p penny-verification -p penny-transfer-events -p penny-notifier -p pennyctl
+    [[ "${PENNY_SMOKE_PREBUILT:-}" == 1 ]] || cargo build -p penny-ingress -p penny-verification -p penny-transfer-events -p penny-notifier -p pennyctl
     PYTHONDONTWRITEBYTECODE=1 .tools/bin/python deploy/helm/check/smoke.py
 
 # Plaid's official Python client (plaid-python) against the sandbox: schema drift shows here.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use penny_testkit::Advance;
 
-use crate::harness::{Case, FaultEnd, deposits};
+use super::harness::{Case, FaultEnd, deposits};
 
 /// Members in the short burst.
 const N: usize = 100;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use penny_proto::v1 as pb;
 use penny_testkit::{DeliveryOutcome, WebhookFaults, poll_until};
 
-use crate::harness::{Case, FaultEnd};
+use super::harness::{Case, FaultEnd};
 
 /// Members in the short burst.
 const N: usize = 100;

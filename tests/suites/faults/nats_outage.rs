@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::harness::{Case, FaultEnd, retry_until_delivered};
+use super::harness::{Case, FaultEnd, retry_until_delivered};
 
 /// Members in the short burst.
 const N: usize = 100;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use penny_e2e::local::LocalOptions;
 use penny_testkit::{EndpointFault, ForcedError};
 
-use crate::harness::{Case, FaultEnd};
+use super::harness::{Case, FaultEnd};
 
 /// Members in the short burst.
 const N: usize = 100;
@@ -28,7 +28,7 @@ async fn auth_get_failing_30_percent_loses_and_doubles_nothing() -> anyhow::Resu
 async fn a_429_storm_on_auth_get_loses_and_doubles_nothing() -> anyhow::Result<()> {
     // The next calls answer 429 whatever penny's own budget says (Plaid's other clients, a
     // lower limit than configured): as many as the burst has members.
-    let count = u32::try_from(crate::harness::Size::from_env(N).n)?;
+    let count = u32::try_from(super::harness::Size::from_env(N).n)?;
     let fault = EndpointFault::error(AUTH_GET, ForcedError::RateLimitExceeded).count(count);
     let label = format!("the next {count} /auth/get answer 429 RATE_LIMIT_EXCEEDED");
     let errors = in_pulses("auth_get_429", &label, fault, |_| {}).await?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use penny_testkit::PgCluster;
 
-use crate::harness::{Case, FaultEnd};
+use super::harness::{Case, FaultEnd};
 
 /// Members in the short burst.
 const N: usize = 100;

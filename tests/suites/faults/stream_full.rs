@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use penny_testkit::poll_until;
 
-use crate::harness::{Case, FaultEnd, retry_until_delivered};
+use super::harness::{Case, FaultEnd, retry_until_delivered};
 
 /// Members in the short burst: more than the stream holds (about 126 webhooks).
 const N: usize = 200;

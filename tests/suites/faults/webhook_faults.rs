@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use penny_testkit::{WebhookFaults, poll_until};
 
-use crate::harness::{Case, FaultEnd};
+use super::harness::{Case, FaultEnd};
 
 /// Members in the short burst.
 const N: usize = 100;

@@ -3,8 +3,8 @@
 //! `AUTH / AUTOMATICALLY_VERIFIED` webhooks (or, for transfer-events, every member's deposit
 //! posted and returned) while one fault strikes it: a consumer killed with SIGKILL and
 //! restarted, nats-server killed and restarted, PostgreSQL stopped and resumed, the Plaid API
-//! failing or slow, webhooks duplicated, reordered, dropped (recovered by the app backend's
-//! `RefreshAccount`: penny has no sweep) or signed with a rotated key, the webhooks stream full.
+//! failing or slow, webhooks duplicated, reordered, dropped (settled by verification's
+//! reconciliation sweep) or signed with a rotated key, the webhooks stream full.
 //! Every case ends with nothing lost, doubled or parked, and prints one line of figures.
 //!
 //! Short by default (a burst of about a hundred, two faults), so `just test` runs it; full with
