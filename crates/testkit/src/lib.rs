@@ -17,6 +17,7 @@
 //! * [`ChildProcess`]: a spawned binary logging to a file, terminated gracefully or killed on
 //!   drop;
 //! * [`cpu_seconds`] / [`peak_rss_mib`]: a process's CPU time and peak memory from `/proc`;
+//!   [`machine_cpu`]: the whole machine's (busy and stolen);
 //! * [`poll_until`]: wait for a condition with a deadline; [`free_port`] (below the kernel's
 //!   ephemeral range, so no outgoing connection takes it before the server binds it).
 //!
@@ -74,7 +75,7 @@ pub use otlp::{OtlpReceiver, ReceivedSpan};
 pub use poll::{Ready, last_until, poll_until};
 pub use ports::free_port;
 pub use postgres::{PgCluster, PgDatabase, TestPostgres, create_database};
-pub use proc_usage::{cpu_seconds, peak_rss_mib};
+pub use proc_usage::{MachineCpu, cpu_seconds, machine_cpu, peak_rss_mib};
 pub use process::ChildProcess;
 pub use receivers::{HttpReceiver, PushReceiver, Recorded, Reply, SmsApi};
 #[cfg(feature = "sandbox")]

@@ -62,6 +62,44 @@ pub fn summarize(o: &Outcome) {
             }
         ));
     }
+    machine(o);
+}
+
+/// Where the box's CPU went: the whole machine busy, per phase (while verification drained,
+/// then while the notifier finished), beside what the listed processes used; and how fast the
+/// alerts went out in each phase.
+fn machine(o: &Outcome) {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get) as f64;
+    let p = &o.progress;
+    let window = p.last().t.max(1e-9);
+    let listed: f64 = o.usage.processes.values().map(|u| u.cpu_seconds).sum();
+    let busy = o.usage.machine_busy_seconds;
+    crate::say(format!(
+        "    machine ({cores:.0} cores) over {window:.0} s: busy {:.2} cores, stolen {:.2}; the processes above {:.2}, the rest (PostgreSQL, anything else) {:.2}",
+        busy / window,
+        o.usage.machine_steal_seconds / window,
+        listed / window,
+        (busy - listed) / window,
+    ));
+    let (v, d) = (o.verified_seconds, o.drain_seconds);
+    let alerts = |s: &penny_e2e::burst::Sample| s.emails.min(s.pushes);
+    let phase = |from: f64, to: f64| {
+        let span = (to - from).max(1e-9);
+        let busy = (p.at(to, |s| s.busy) - p.at(from, |s| s.busy)) / span;
+        let rate = (p.at(to, alerts) - p.at(from, alerts)) / span;
+        (busy, rate)
+    };
+    let (busy_1, rate_1) = phase(0.0, v);
+    let mut line = format!(
+        "    while verification drained (0–{v:.0} s): machine busy {busy_1:.2} cores, members alerted {rate_1:.0}/s"
+    );
+    if d - v >= 2.0 {
+        let (busy_2, rate_2) = phase(v, d);
+        line.push_str(&format!(
+            "; after ({v:.0}–{d:.0} s): busy {busy_2:.2} cores, alerted {rate_2:.0}/s"
+        ));
+    }
+    crate::say(line);
 }
 
 /// The scaling summary: verification rate per replica count and the 1 → 2 speed-up.

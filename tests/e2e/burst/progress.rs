@@ -1,7 +1,8 @@
 //! [`Progress`]: a burst's throughput over time, sampled every [`INTERVAL`] while it drains:
 //! webhooks ingress accepted, webhooks the verification replicas consumed and `/auth/get`
 //! answers they got (by status), read from each service's own `/metrics`; emails and pushes
-//! received, counted at the receivers. Every count is relative to the start (whatever came
+//! received, counted at the receivers; the whole machine's busy and stolen CPU seconds
+//! ([`penny_testkit::machine_cpu`]). Every count is relative to the start (whatever came
 //! before, e.g. a ceiling measured in the same run, is not the burst's).
 
 use std::time::{Duration, Instant};
@@ -30,6 +31,12 @@ pub struct Sample {
     pub emails: f64,
     /// Pushes accepted at the push endpoint.
     pub pushes: f64,
+    /// CPU seconds the machine ran anything, summed over its cores.
+    #[serde(default)]
+    pub busy: f64,
+    /// CPU seconds stolen by the hypervisor.
+    #[serde(default)]
+    pub steal: f64,
 }
 
 /// Every sample of one burst.
@@ -63,6 +70,8 @@ impl Progress {
             auth_get_429: now.auth_get_429 - b.auth_get_429,
             emails: now.emails - b.emails,
             pushes: now.pushes - b.pushes,
+            busy: now.busy - b.busy,
+            steal: now.steal - b.steal,
         };
         self.samples.push(sample);
         sample
@@ -92,6 +101,17 @@ impl Progress {
             .collect()
     }
 
+    /// `field`'s value at the first sample at or after `t` (the last sample's if none is).
+    pub fn at(&self, t: f64, field: impl Fn(&Sample) -> f64) -> f64 {
+        let sample = self
+            .samples
+            .iter()
+            .find(|s| s.t >= t)
+            .copied()
+            .unwrap_or_else(|| self.last());
+        field(&sample)
+    }
+
     /// The first time `field` reached `n` (the last sample's time if it never did).
     pub fn time_to(&self, n: usize, field: impl Fn(&Sample) -> f64) -> f64 {
         self.samples
@@ -104,9 +124,12 @@ impl Progress {
 /// The counters as they are now (`t` = 0).
 async fn read(stack: &LocalStack) -> Sample {
     let http = reqwest::Client::new();
+    let machine = penny_testkit::machine_cpu().unwrap_or_default();
     let mut sample = Sample {
         emails: stack.smtp.count().unwrap_or(0) as f64,
         pushes: stack.push.accepted().len() as f64,
+        busy: machine.busy,
+        steal: machine.steal,
         ..Sample::default()
     };
     for url in stack.metrics_urls() {
@@ -144,7 +167,7 @@ pub fn sum(text: &str, metric: &str, label_values: &[&str]) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::sum;
+    use super::{Progress, Sample, sum};
 
     #[test]
     fn sums_a_metric_over_its_labels() {
@@ -154,5 +177,22 @@ mod tests {
         assert_eq!(sum(text, "penny_a_total", &["429", "200"]), 0.0);
         assert_eq!(sum(text, "penny_b", &[]), 1.0);
         assert_eq!(sum(text, "penny_c", &[]), 0.0);
+    }
+
+    #[test]
+    fn a_value_at_a_time_is_the_first_sample_at_or_after_it() {
+        let sample = |t: f64, busy: f64| Sample {
+            t,
+            busy,
+            ..Sample::default()
+        };
+        let progress = Progress {
+            samples: vec![sample(0.0, 0.0), sample(1.0, 1.5), sample(2.0, 3.5)],
+            base: Sample::default(),
+        };
+        assert_eq!(progress.at(1.0, |s| s.busy), 1.5);
+        assert_eq!(progress.at(1.2, |s| s.busy), 3.5);
+        assert_eq!(progress.at(9.0, |s| s.busy), 3.5);
+        assert_eq!(Progress::default().at(1.0, |s| s.busy), 0.0);
     }
 }

@@ -1,6 +1,8 @@
-//! [`Usage`]: CPU time and peak resident memory of every process of the stack
-//! ([`penny_testkit::cpu_seconds`], [`penny_testkit::peak_rss_mib`]: user + system time and
-//! `VmHWM`, the high-water mark of the resident set since the process started).
+//! [`Usage`]: CPU time and peak resident memory of every process of the stack and of the bench
+//! itself ([`penny_testkit::cpu_seconds`], [`penny_testkit::peak_rss_mib`]: user + system time
+//! and `VmHWM`, the high-water mark of the resident set since the process started), and the
+//! whole machine's CPU time ([`penny_testkit::machine_cpu`]): what no process above used went
+//! to PostgreSQL (its backends come and go) and anything else on the box.
 
 use std::collections::BTreeMap;
 
@@ -17,11 +19,21 @@ pub struct ProcessUsage {
     pub peak_rss_mib: f64,
 }
 
-/// Every process of the stack by name (`penny-ingress`, `penny-verification-2`, `nats-server`).
+/// The bench's own process: the push receiver, the probes, the progress samples.
+pub const BENCH: &str = "bench (push receiver, probes)";
+
+/// Every process of the stack by name (`penny-ingress`, `penny-verification-2`, `nats-server`),
+/// the bench ([`BENCH`]), and the machine.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     /// By process name.
     pub processes: BTreeMap<String, ProcessUsage>,
+    /// CPU seconds the whole machine ran anything, summed over its cores.
+    #[serde(default)]
+    pub machine_busy_seconds: f64,
+    /// CPU seconds the hypervisor gave the machine's cores to someone else.
+    #[serde(default)]
+    pub machine_steal_seconds: f64,
 }
 
 impl Usage {
@@ -35,7 +47,18 @@ impl Usage {
             };
             processes.insert(name, usage);
         }
-        Ok(Self { processes })
+        let me = std::process::id();
+        let bench = ProcessUsage {
+            cpu_seconds: penny_testkit::cpu_seconds(me)?,
+            peak_rss_mib: penny_testkit::peak_rss_mib(me)?,
+        };
+        processes.insert(BENCH.to_owned(), bench);
+        let machine = penny_testkit::machine_cpu()?;
+        Ok(Self {
+            processes,
+            machine_busy_seconds: machine.busy,
+            machine_steal_seconds: machine.steal,
+        })
     }
 
     /// CPU seconds each process spent since `earlier`; peak RSS as of now.
@@ -52,6 +75,10 @@ impl Usage {
                 (name.clone(), used)
             })
             .collect();
-        Usage { processes }
+        Usage {
+            processes,
+            machine_busy_seconds: self.machine_busy_seconds - earlier.machine_busy_seconds,
+            machine_steal_seconds: self.machine_steal_seconds - earlier.machine_steal_seconds,
+        }
     }
 }

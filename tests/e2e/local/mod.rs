@@ -118,6 +118,9 @@ impl LocalStack {
         if let Some(nats) = &self.nats {
             pids.push(("nats-server".into(), nats.pid()));
         }
+        if let Some(smtp) = self.smtp.pid() {
+            pids.push(("aiosmtpd (SMTP receiver)".into(), smtp));
+        }
         pids
     }
 

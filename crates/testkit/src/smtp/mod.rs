@@ -154,6 +154,11 @@ impl SmtpServer {
             .collect()
     }
 
+    /// The server's process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// How many messages were received so far (without reading them).
     pub fn count(&self) -> anyhow::Result<usize> {
         let mut n = 0;
