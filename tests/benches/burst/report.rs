@@ -81,6 +81,12 @@ fn machine(o: &Outcome) {
         listed / window,
         (busy - listed) / window,
     ));
+    // The CPU work the run took cannot be done in less than work ÷ cores seconds.
+    let cpu_bound = busy / cores;
+    crate::say(format!(
+        "    CPU bound: {busy:.0} CPU-seconds of work on {cores:.0} cores need ≥ {cpu_bound:.1} s; end to end ÷ CPU bound = {:.3}",
+        o.drain_seconds / cpu_bound.max(1e-9),
+    ));
     let (v, d) = (o.verified_seconds, o.drain_seconds);
     let alerts = |s: &penny_e2e::burst::Sample| s.emails.min(s.pushes);
     let phase = |from: f64, to: f64| {
