@@ -85,15 +85,12 @@ fn clock_ticks() -> f64 {
 mod tests {
     use super::*;
 
-    #[test]
-    fn this_process_has_used_cpu_and_memory() {
-        let pid = std::process::id();
-        let before = cpu_seconds(pid).unwrap();
-        // Spin until the counter moves (it counts in clock ticks, and a busy machine may not
-        // run this thread for a while): it must, well within the deadline.
+    /// Spins until this process has used `seconds` of CPU (it counts in clock ticks, and a busy
+    /// machine may not run this thread for a while): it must, well within the deadline.
+    fn spin_until_counted(seconds: f64) {
         let mut x = 0u64;
         let start = std::time::Instant::now();
-        while cpu_seconds(pid).unwrap() <= before {
+        while cpu_seconds(std::process::id()).unwrap() < seconds {
             assert!(
                 start.elapsed() < std::time::Duration::from_secs(30),
                 "30 s of spinning and no CPU time counted"
@@ -103,6 +100,13 @@ mod tests {
             }
         }
         assert!(x > 0);
+    }
+
+    #[test]
+    fn this_process_has_used_cpu_and_memory() {
+        let pid = std::process::id();
+        let before = cpu_seconds(pid).unwrap();
+        spin_until_counted(before + 0.01);
         let rss = peak_rss_mib(pid).unwrap();
         assert!(rss > 1.0 && rss < 10_000.0, "{rss} MiB");
     }
@@ -111,18 +115,7 @@ mod tests {
     fn the_machine_counts_at_least_this_process_s_cpu_time() {
         let before = machine_cpu().unwrap();
         let mine_before = cpu_seconds(std::process::id()).unwrap();
-        let start = std::time::Instant::now();
-        let mut x = 0u64;
-        while cpu_seconds(std::process::id()).unwrap() < mine_before + 0.2 {
-            assert!(
-                start.elapsed() < std::time::Duration::from_secs(30),
-                "30 s of spinning and no CPU time counted"
-            );
-            for _ in 0..100_000 {
-                x = x.wrapping_add(std::hint::black_box(1));
-            }
-        }
-        assert!(x > 0);
+        spin_until_counted(mine_before + 0.2);
         let after = machine_cpu().unwrap();
         let mine = cpu_seconds(std::process::id()).unwrap() - mine_before;
         // Both count in ticks of 10 ms: allow a few of rounding.
