@@ -251,6 +251,7 @@ impl App {
         let (handle, dispatcher) = dispatch::dispatcher(
             self.config.sending.send_queue,
             self.config.sending.send_concurrency,
+            self.config.sending.send_backlog,
         );
         let handler = EventHandler::new(
             self.notifier.clone(),

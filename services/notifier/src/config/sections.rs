@@ -32,6 +32,11 @@ pub struct SendArgs {
     #[arg(long, env = "PENNY_NOTIFIER_SEND_QUEUE", default_value_t = 65_536)]
     pub send_queue: usize,
 
+    /// Alerts queued or being sent per replica before the consumer waits to ingest more (up to
+    /// 30 s a wait): a burst waits in the stream, and alerts go out in step with their events.
+    #[arg(long, env = "PENNY_NOTIFIER_SEND_BACKLOG", default_value_t = 256)]
+    pub send_backlog: usize,
+
     /// Provider calls before an alert that keeps failing transiently is `failed`.
     #[arg(long, env = "PENNY_NOTIFIER_SEND_MAX_ATTEMPTS", default_value_t = 8)]
     pub send_max_attempts: u32,

@@ -5,6 +5,9 @@
 //! `consume` span (continuing the publisher's trace); the alerts it creates keep that span's
 //! context, so their sends are spans of the same trace ([`crate::dispatch::trace`]).
 //!
+//! Before ingesting, a handler waits (up to [`ROOM_PATIENCE`]) while the dispatcher has its
+//! backlog of alerts queued or being sent ([`DispatchHandle::wait_for_room`]).
+//!
 //! Outcomes:
 //! - processed (alerts created, nothing to alert, no contact), already processed, or not an
 //!   event the notifier handles → `Ack`; alerts due now go to the local dispatcher after the
@@ -18,6 +21,7 @@
 pub mod route;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound as _, Utc};
 use penny_bus::{Delivery, HDR_TRACEPARENT, Handler, Outcome};
@@ -26,6 +30,10 @@ use crate::dispatch::{DispatchHandle, trace};
 use crate::notifier::ingest::Received;
 use crate::notifier::{Notifier, NotifierError};
 use route::Decoded;
+
+/// The longest a handler waits for the dispatcher's backlog to shrink before ingesting anyway
+/// (the runner keeps the message's ack deadline alive meanwhile).
+pub const ROOM_PATIENCE: Duration = Duration::from_secs(30);
 
 /// Handles domain events.
 #[derive(Clone, Debug)]
@@ -55,6 +63,7 @@ impl EventHandler {
             }
             Err(why) => return Outcome::park(why),
         };
+        self.dispatch.wait_for_room(ROOM_PATIENCE).await;
         let received = Received {
             stream_sequence: (delivery.stream_sequence() > 0).then_some(delivery.stream_sequence()),
             received_at: received_at(delivery),

@@ -6,6 +6,11 @@
 //! compare-and-set claim, and an id that falls out of the queue (full, process restart) is
 //! found again by the scheduler's next sweep.
 //!
+//! The consumer waits for room before it ingests the next event
+//! ([`DispatchHandle::wait_for_room`]): in a burst the backlog stays in the stream and alerts go
+//! out in step with the events that ask for them, instead of thousands waiting in the database
+//! while the consumer races ahead.
+//!
 //! Each send is a `notifier.send` span in the trace of the domain event its alert answers
 //! ([`trace`]).
 
@@ -15,8 +20,9 @@ pub mod trace;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -53,6 +59,8 @@ pub struct DispatchHandle {
     tx: mpsc::Sender<Job>,
     queued: Arc<Mutex<HashSet<String>>>,
     prefetched: Arc<AtomicUsize>,
+    freed: Arc<Notify>,
+    backlog_limit: usize,
 }
 
 /// The receiving end, run by [`Dispatcher::run`].
@@ -61,24 +69,34 @@ pub struct Dispatcher {
     rx: mpsc::Receiver<Job>,
     queued: Arc<Mutex<HashSet<String>>>,
     prefetched: Arc<AtomicUsize>,
+    freed: Arc<Notify>,
     concurrency: usize,
 }
 
-/// A queue holding up to `capacity` ids, worked by `concurrency` senders.
-pub fn dispatcher(capacity: usize, concurrency: usize) -> (DispatchHandle, Dispatcher) {
+/// A queue holding up to `capacity` ids, worked by `concurrency` senders; the consumer waits
+/// while `backlog` alerts or more are queued or being sent ([`DispatchHandle::wait_for_room`]).
+pub fn dispatcher(
+    capacity: usize,
+    concurrency: usize,
+    backlog: usize,
+) -> (DispatchHandle, Dispatcher) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
     let queued = Arc::new(Mutex::new(HashSet::new()));
     let prefetched = Arc::new(AtomicUsize::new(0));
+    let freed = Arc::new(Notify::new());
     (
         DispatchHandle {
             tx,
             queued: Arc::clone(&queued),
             prefetched: Arc::clone(&prefetched),
+            freed: Arc::clone(&freed),
+            backlog_limit: backlog.max(1),
         },
         Dispatcher {
             rx,
             queued,
             prefetched,
+            freed,
             concurrency: concurrency.max(1),
         },
     )
@@ -143,6 +161,33 @@ impl DispatchHandle {
     pub fn room(&self) -> usize {
         self.tx.capacity()
     }
+
+    /// Alerts queued or being sent.
+    pub fn backlog(&self) -> usize {
+        self.queued
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Waits until fewer alerts than the backlog limit are queued or being sent, or `patience`
+    /// has passed (a stuck provider must not stop the consumer: what it ingests then waits in
+    /// the database for the scheduler). A soft limit: every waiter wakes when a send ends.
+    pub async fn wait_for_room(&self, patience: Duration) {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            // Registered before the check, so a send ending in between still wakes us.
+            freed.as_mut().enable();
+            if self.backlog() < self.backlog_limit {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, freed).await.is_err() {
+                return;
+            }
+        }
+    }
 }
 
 impl Dispatcher {
@@ -168,6 +213,7 @@ impl Dispatcher {
             };
             while tasks.try_join_next().is_some() {}
             let (notifier, queued) = (notifier.clone(), Arc::clone(&self.queued));
+            let freed = Arc::clone(&self.freed);
             tasks.spawn(async move {
                 let id = job.id().to_owned();
                 let delivered = match job {
@@ -182,6 +228,7 @@ impl Dispatcher {
                     .unwrap_or_else(PoisonError::into_inner)
                     .remove(&id);
                 drop(slot);
+                freed.notify_waiters();
             });
         }
         tracing::info!(in_flight = tasks.len(), "dispatcher stopping");
@@ -227,7 +274,7 @@ mod tests {
 
     #[test]
     fn at_most_max_prefetched_queued_alerts_carry_their_reads() {
-        let (handle, mut dispatcher) = dispatcher(MAX_PREFETCHED + 10, 1);
+        let (handle, mut dispatcher) = dispatcher(MAX_PREFETCHED + 10, 1, 1);
         for i in 0..MAX_PREFETCHED + 5 {
             assert_eq!(handle.offer_prefetched(just_created(i)), Offer::Queued);
         }
@@ -245,5 +292,51 @@ mod tests {
             }
         }
         assert_eq!((carried, by_id), (MAX_PREFETCHED, 5));
+    }
+
+    /// Marks alert `id` queued or being sent, as `queue` does.
+    fn hold(handle: &DispatchHandle, id: &str) {
+        handle
+            .queued
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id.to_owned());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_consumer_waits_for_room_until_a_send_ends_or_its_patience_runs_out() {
+        let (handle, dispatcher) = dispatcher(16, 1, 2);
+        let patience = Duration::from_secs(30);
+        let start = tokio::time::Instant::now();
+
+        // Below the backlog: no wait.
+        hold(&handle, "a");
+        handle.wait_for_room(patience).await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+
+        // At the backlog and nothing ends: it goes on when its patience runs out.
+        hold(&handle, "b");
+        assert_eq!(handle.backlog(), 2);
+        handle.wait_for_room(patience).await;
+        assert_eq!(start.elapsed(), patience);
+
+        // A send ending 3 s in lets it go on then.
+        let (queued, freed) = (
+            Arc::clone(&dispatcher.queued),
+            Arc::clone(&dispatcher.freed),
+        );
+        let ender = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            queued
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove("a");
+            freed.notify_waiters();
+        });
+        let waited_from = tokio::time::Instant::now();
+        handle.wait_for_room(patience).await;
+        assert_eq!(waited_from.elapsed(), Duration::from_secs(3));
+        assert_eq!(handle.backlog(), 1);
+        ender.await.unwrap();
     }
 }
