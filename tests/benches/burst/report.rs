@@ -65,11 +65,16 @@ pub fn summarize(o: &Outcome) {
     machine(o);
 }
 
+/// This machine's cores (0 when it cannot tell).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
+}
+
 /// Where the box's CPU went: the whole machine busy, per phase (while verification drained,
 /// then while the notifier finished), beside what the listed processes used; and how fast the
 /// alerts went out in each phase.
 fn machine(o: &Outcome) {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get) as f64;
+    let cores = cores().max(1) as f64;
     let p = &o.progress;
     let window = p.last().t.max(1e-9);
     let listed: f64 = o.usage.processes.values().map(|u| u.cpu_seconds).sum();
@@ -170,7 +175,7 @@ pub fn write(outcomes: &[Outcome], speedup: Option<f64>) -> anyhow::Result<()> {
     let speedup = speedup.map_or_else(|| earlier["scaling_speedup_1_to_2"].clone(), |s| json!(s));
     let doc = json!({
         "bench": "burst",
-        "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "cores": cores(),
         "budget_per_second": BUDGET_PER_SECOND,
         "scaling_speedup_1_to_2": speedup,
         "runs": runs,
