@@ -1,7 +1,7 @@
 //! A real SMTP server for tests: `aiosmtpd` (Python, installed into `.tools` by the project's
-//! bootstrap) writing every message it accepts into a Maildir. Free port, temp directory,
-//! ready when it greets, killed on drop; [`SmtpServer::stop`] and [`SmtpServer::restart`] (same
-//! port, same Maildir) simulate an outage.
+//! bootstrap) writing every message it accepts, as received, into a Maildir (`penny_smtp.py`).
+//! Free port, temp directory, ready when it greets, killed on drop; [`SmtpServer::stop`] and
+//! [`SmtpServer::restart`] (same port, same Maildir) simulate an outage.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -24,29 +24,10 @@ use crate::tools::{find_binary, log_tail};
 /// How long a start or restart may take.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A handler that stores the message like `Mailbox`, then, for the first message only, waits
-/// before answering `250`: a client's timeout then falls between the final dot and the reply.
-const SLOW_ONCE_HANDLER: &str = r#"
-import asyncio
-from aiosmtpd.handlers import Mailbox
-
-class SlowOnce(Mailbox):
-    def __init__(self, mail_dir, delay):
-        super().__init__(mail_dir)
-        self.delay = float(delay)
-        self.done = False
-
-    @classmethod
-    def from_cli(cls, parser, *args):
-        return cls(args[0], args[1])
-
-    async def handle_DATA(self, server, session, envelope):
-        status = await super().handle_DATA(server, session, envelope)
-        if not self.done:
-            self.done = True
-            await asyncio.sleep(self.delay)
-        return status
-"#;
+/// The handlers aiosmtpd loads: `RawMaildir` stores each message as received into a Maildir;
+/// `SlowOnce` also waits before answering `250` to the first message (a client's timeout then
+/// falls between the final dot and the reply).
+const HANDLERS: &str = include_str!("penny_smtp.py");
 
 /// A running `aiosmtpd` owned by a test.
 #[derive(Debug)]
@@ -89,10 +70,8 @@ impl SmtpServer {
             .prefix("penny-smtp-")
             .tempdir()
             .context("creating a temp dir for aiosmtpd")?;
-        if first_reply_delay.is_some() {
-            std::fs::write(dir.path().join("penny_slow_once.py"), SLOW_ONCE_HANDLER)
-                .context("writing the slow handler")?;
-        }
+        std::fs::write(dir.path().join("penny_smtp.py"), HANDLERS)
+            .context("writing the SMTP handlers")?;
         let tls = starttls.then(|| tls::make(dir.path())).transpose()?;
         let mut server = Self {
             dir,
@@ -221,13 +200,12 @@ impl SmtpServer {
                 .arg("--tlskey")
                 .arg(&tls.key);
         }
+        command.env("PYTHONPATH", self.dir.path());
         match self.first_reply_delay {
-            None => command.args(["-c", "aiosmtpd.handlers.Mailbox"]),
-            Some(_) => command
-                .env("PYTHONPATH", self.dir.path())
-                .args(["-c", "penny_slow_once.SlowOnce"]),
+            None => command.args(["-c", "penny_smtp.RawMaildir"]),
+            Some(_) => command.args(["-c", "penny_smtp.SlowOnce"]),
         };
-        // Mailbox creates the Maildir (new/, cur/, tmp/) only when the directory is absent.
+        // The handler creates the Maildir's new/, cur/ and tmp/ (kept across restarts).
         command.arg(self.maildir());
         if let Some(delay) = self.first_reply_delay {
             command.arg(delay.as_secs_f64().to_string());
