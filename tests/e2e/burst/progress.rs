@@ -5,6 +5,7 @@
 //! ([`penny_testkit::machine_cpu`]). Every count is relative to the start (whatever came
 //! before, e.g. a ceiling measured in the same run, is not the burst's).
 
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -123,11 +124,13 @@ impl Progress {
 
 /// The counters as they are now (`t` = 0).
 async fn read(stack: &LocalStack) -> Sample {
-    let http = reqwest::Client::new();
+    // One client for every sample: building one loads the TLS roots each time.
+    static HTTP: LazyLock<reqwest::Client> = LazyLock::new(reqwest::Client::new);
+    let http = &*HTTP;
     let machine = penny_testkit::machine_cpu().unwrap_or_default();
     let mut sample = Sample {
         emails: stack.smtp.count().unwrap_or(0) as f64,
-        pushes: stack.push.accepted().len() as f64,
+        pushes: stack.push.accepted_count() as f64,
         busy: machine.busy,
         steal: machine.steal,
         ..Sample::default()

@@ -174,6 +174,15 @@ impl HttpReceiver {
         lock(&self.inner.requests).len()
     }
 
+    /// How many requests so far satisfy `matches` (counted in place: nothing is copied, so a
+    /// bench can ask every second without cloning tens of thousands of requests).
+    pub fn count_where(&self, matches: impl Fn(&Recorded) -> bool) -> usize {
+        lock(&self.inner.requests)
+            .iter()
+            .filter(|r| matches(r))
+            .count()
+    }
+
     /// Waits until at least `n` requests were answered with a 2xx, and returns every request.
     pub async fn wait_for_accepted(
         &self,

@@ -37,8 +37,13 @@ impl PushReceiver {
         self.http
             .requests()
             .into_iter()
-            .filter(|r| r.verified == Some(true) && (200..300).contains(&r.status))
+            .filter(is_accepted)
             .collect()
+    }
+
+    /// How many deliveries were verified and accepted (without copying them).
+    pub fn accepted_count(&self) -> usize {
+        self.http.count_where(is_accepted)
     }
 
     /// The distinct `webhook-id`s accepted: what a receiver that deduplicates (as Standard
@@ -49,6 +54,11 @@ impl PushReceiver {
             .filter_map(|r| r.header("webhook-id").map(str::to_owned))
             .collect()
     }
+}
+
+/// Whether `r` was verified and answered with a 2xx.
+fn is_accepted(r: &Recorded) -> bool {
+    r.verified == Some(true) && (200..300).contains(&r.status)
 }
 
 #[cfg(test)]
@@ -78,6 +88,7 @@ mod tests {
         assert_eq!(post(r#"{"kind":"account_verified"}"#).await?.status(), 204);
         assert_eq!(post(r#"{"kind":"tampered"}"#).await?.status(), 401);
         assert_eq!(push.accepted().len(), 1);
+        assert_eq!(push.accepted_count(), 1);
         assert_eq!(push.distinct_ids().len(), 1);
         Ok(())
     }

@@ -155,7 +155,7 @@ impl Case {
 
     /// Pushes received so far (the last effect of each member).
     pub fn pushes(&self) -> usize {
-        self.stack.push.accepted().len()
+        self.stack.push.accepted_count()
     }
 
     /// Waits a moment chosen at random in `[low, high)`: where the next fault strikes.
