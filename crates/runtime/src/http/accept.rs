@@ -1,6 +1,11 @@
 //! The accept loop behind [`super::HttpListener::serve`]: one HTTP/1 connection per task, at most
 //! [`ConnectionLimits::max_connections`] at once, each with a header read timeout; on shutdown the
 //! listener closes and every connection finishes its request in flight, then closes.
+//!
+//! A connection gets its HTTP machinery (hyper's 8 KiB write buffer at once, an 8 KiB read
+//! buffer at its first read) only when its first bytes arrive: in a storm, connections the
+//! kernel completed but whose sender has not written yet hold a slot and a socket, not 16 KiB
+//! of buffers each. One that stays silent for the header read timeout is closed, as hyper would.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,13 +63,22 @@ pub(super) async fn serve(
         };
         // Small request/response exchanges: never wait for Nagle.
         let _ = tcp.set_nodelay(true);
-        let connection = builder.serve_connection(TokioIo::new(tcp), service.clone());
-        let connection = graceful.watch(connection);
+        let (builder, service, watcher) = (builder.clone(), service.clone(), graceful.watcher());
+        let (silence, stop) = (limits.header_read_timeout, shutdown.clone());
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
+            let _slot = slot;
+            let first_bytes = tokio::select! {
+                biased;
+                () = stop.cancelled() => return,
+                ready = tokio::time::timeout(silence, tcp.readable()) => ready,
+            };
+            if !matches!(first_bytes, Ok(Ok(()))) {
+                return;
+            }
+            let connection = builder.serve_connection(TokioIo::new(tcp), service);
+            if let Err(error) = watcher.watch(connection).await {
                 tracing::debug!(server = name, %error, "connection ended with an error");
             }
-            drop(slot);
         });
     }
     drop(listener);

@@ -14,7 +14,9 @@ pub struct ConnectionLimits {
     /// Most connections served at once; the next waits to be accepted.
     pub max_connections: usize,
     /// Longest wait for a request's complete headers: from the connection's start, and between
-    /// requests on a kept-alive connection, so idle connections cannot hold the slots.
+    /// requests on a kept-alive connection, so idle connections cannot hold the slots. (A new
+    /// connection waits this long for its first bytes, then this long again for the rest of
+    /// its headers: a sender that dribbles may take up to twice it.)
     pub header_read_timeout: Duration,
     /// The listen backlog: connections the kernel queues while every slot is taken (the kernel
     /// caps it at `net.core.somaxconn`).

@@ -1,5 +1,6 @@
 //! [`HttpListener`] against raw TCP clients: it serves and stops, holds at most
-//! `max_connections` at once, and closes connections that send no request in time.
+//! `max_connections` at once, closes connections that send no request in time, serves one
+//! whose first bytes come late but in time, and stops at once with silent connections open.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -128,5 +129,49 @@ async fn a_connection_that_never_sends_headers_is_closed() -> anyhow::Result<()>
         reply.is_empty() || reply.starts_with("HTTP/1.1 408"),
         "a half-sent request is cut off: {reply}"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_connection_whose_request_comes_late_but_in_time_is_served() -> anyhow::Result<()> {
+    let (addr, _shutdown) = serve(ConnectionLimits {
+        max_connections: 1,
+        header_read_timeout: Duration::from_secs(5),
+        backlog: 16,
+    })
+    .await?;
+    let stream = TcpStream::connect(addr).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let reply = tokio::time::timeout(Duration::from_secs(10), get_hi(stream)).await??;
+    assert!(
+        reply.starts_with("HTTP/1.1 200") && reply.ends_with("hi"),
+        "{reply}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn shutdown_does_not_wait_for_connections_that_sent_nothing() -> anyhow::Result<()> {
+    let listener = HttpListener::bind_with(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        "test",
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(60),
+            ..ConnectionLimits::default()
+        },
+    )?;
+    let addr = listener.local_addr();
+    let shutdown = CancellationToken::new();
+    let router = Router::new().route("/", get(|| async { "hi" }));
+    let task = tokio::spawn(listener.serve(router, shutdown.clone()));
+    let mut silent = TcpStream::connect(addr).await?;
+    // Served once accepted: the silent connection is then waiting for its first bytes.
+    let reply = get_hi(TcpStream::connect(addr).await?).await?;
+    assert!(reply.ends_with("hi"), "{reply}");
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), task).await???;
+    let mut buf = [0u8; 16];
+    let closed = tokio::time::timeout(Duration::from_secs(5), silent.read(&mut buf)).await??;
+    assert_eq!(closed, 0, "the silent connection was closed at shutdown");
     Ok(())
 }
