@@ -15,6 +15,15 @@ use super::*;
 
 const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 
+/// At most `max_connections`, `header_read_timeout` for headers, a backlog of 16.
+fn limits(max_connections: usize, header_read_timeout: Duration) -> ConnectionLimits {
+    ConnectionLimits {
+        max_connections,
+        header_read_timeout,
+        backlog: 16,
+    }
+}
+
 /// Serves a `hi` router within `limits`; returns its address and the token that stops it.
 async fn serve(limits: ConnectionLimits) -> anyhow::Result<(SocketAddr, CancellationToken)> {
     let listener = HttpListener::bind_with(SocketAddr::from(([127, 0, 0, 1], 0)), "test", limits)?;
@@ -57,12 +66,7 @@ async fn binds_port_zero_serves_and_stops() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn a_connection_past_the_cap_waits_for_a_free_slot() -> anyhow::Result<()> {
-    let (addr, _shutdown) = serve(ConnectionLimits {
-        max_connections: 2,
-        header_read_timeout: Duration::from_secs(60),
-        backlog: 16,
-    })
-    .await?;
+    let (addr, _shutdown) = serve(limits(2, Duration::from_secs(60))).await?;
     let first = TcpStream::connect(addr).await?;
     let _second = TcpStream::connect(addr).await?;
     // The third connects (the kernel queues it) but is not served while both slots are held.
@@ -85,12 +89,7 @@ async fn a_connection_past_the_cap_waits_for_a_free_slot() -> anyhow::Result<()>
 
 #[tokio::test]
 async fn idle_connections_are_closed_and_give_their_slot_back() -> anyhow::Result<()> {
-    let (addr, _shutdown) = serve(ConnectionLimits {
-        max_connections: 1,
-        header_read_timeout: Duration::from_millis(300),
-        backlog: 16,
-    })
-    .await?;
+    let (addr, _shutdown) = serve(limits(1, Duration::from_millis(300))).await?;
     // A kept-alive connection that has had its answer and then says nothing.
     let mut idle = TcpStream::connect(addr).await?;
     idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await?;
@@ -134,12 +133,7 @@ async fn a_connection_that_never_sends_headers_is_closed() -> anyhow::Result<()>
 
 #[tokio::test]
 async fn a_connection_whose_request_comes_late_but_in_time_is_served() -> anyhow::Result<()> {
-    let (addr, _shutdown) = serve(ConnectionLimits {
-        max_connections: 1,
-        header_read_timeout: Duration::from_secs(5),
-        backlog: 16,
-    })
-    .await?;
+    let (addr, _shutdown) = serve(limits(1, Duration::from_secs(5))).await?;
     let stream = TcpStream::connect(addr).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let reply = tokio::time::timeout(Duration::from_secs(10), get_hi(stream)).await??;
