@@ -15,6 +15,7 @@ class RawMaildir:
         for sub in ("tmp", "new", "cur"):
             os.makedirs(os.path.join(mail_dir, sub), exist_ok=True)
         self.count = 0
+        self.pid = os.getpid()
         self.host = socket.gethostname().replace("/", "_").replace(":", "_")
 
     @classmethod
@@ -23,13 +24,8 @@ class RawMaildir:
 
     async def handle_DATA(self, server, session, envelope):
         self.count += 1
-        name = "%d.M%dP%dQ%d.%s" % (
-            time.time_ns() // 1_000_000_000,
-            time.time_ns() % 1_000_000_000 // 1000,
-            os.getpid(),
-            self.count,
-            self.host,
-        )
+        seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
+        name = "%d.M%dP%dQ%d.%s" % (seconds, nanos // 1000, self.pid, self.count, self.host)
         head = "X-Peer: %s\r\nX-MailFrom: %s\r\nX-RcptTo: %s\r\n" % (
             session.peer[0] if isinstance(session.peer, tuple) else session.peer,
             envelope.mail_from,
