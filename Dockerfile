@@ -47,9 +47,12 @@ WORKDIR /
 FROM runtime AS ingress
 LABEL org.opencontainers.image.title="penny-ingress"
 COPY --from=builder --chown=0:0 --chmod=0555 /out/penny-ingress /usr/local/bin/penny-ingress
-# mimalloc returns freed pages at once instead of after 10 ms: within 64 MiB at 1,024 open
-# connections, same CPU (bench/results/ingress-connections-2026-12-03.txt).
+# mimalloc without transparent huge pages (its arenas otherwise get 2 MiB pages, half of the
+# resident memory at 1,024 open connections: 60 -> 35 MiB, no measurable CPU,
+# bench/results/ingress-connections-2026-12-04-thp.txt), and freed pages returned at once
+# instead of after 10 ms (bench/results/ingress-connections-2026-12-03.txt).
 ENV PENNY_INGRESS_LISTEN=0.0.0.0:8080 \
+    MIMALLOC_ALLOW_THP=0 \
     MIMALLOC_PURGE_DELAY=0
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/penny-ingress"]

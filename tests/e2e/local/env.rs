@@ -80,9 +80,11 @@ pub fn plan(
     ];
     let mut ingress = common("ingress");
     ingress.push(("PENNY_INGRESS_LISTEN", local(p.ingress)));
-    // As the image sets it (Dockerfile): mimalloc returns freed pages at once rather than after
-    // 10 ms, which keeps ingress within 64 MiB at 1,024 open connections at no measurable CPU
-    // cost (`bench/results/ingress-connections-2026-12-03.txt`).
+    // As the image sets them (Dockerfile): mimalloc without transparent huge pages (2 MiB pages
+    // in its arenas were half of ingress's resident memory at 1,024 open connections,
+    // `bench/results/ingress-connections-2026-12-04-thp.txt`) and returning freed pages at once
+    // rather than after 10 ms; neither costs measurable CPU.
+    ingress.push(("MIMALLOC_ALLOW_THP", "0".into()));
     ingress.push(("MIMALLOC_PURGE_DELAY", "0".into()));
     let verification = |grpc: u16, admin: u16| {
         let mut env = common("verification");

@@ -51,7 +51,11 @@ pub fn spawn_penny(
     }
     let child = command
         .env("PENNY_INGRESS_LISTEN", listen.to_string())
-        // As the image sets it (Dockerfile); an explicit setting in the environment wins.
+        // As the image sets them (Dockerfile); an explicit setting in the environment wins.
+        .env(
+            "MIMALLOC_ALLOW_THP",
+            std::env::var("MIMALLOC_ALLOW_THP").unwrap_or_else(|_| "0".into()),
+        )
         .env(
             "MIMALLOC_PURGE_DELAY",
             std::env::var("MIMALLOC_PURGE_DELAY").unwrap_or_else(|_| "0".into()),
