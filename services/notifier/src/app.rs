@@ -16,7 +16,7 @@ use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::channels::Transports;
-use crate::channels::email::{EmailTransport, Security, SmtpSettings, tls_parameters};
+use crate::channels::email::{EmailTransport, SmtpSettings, check_tls};
 use crate::channels::push::PushTransport;
 use crate::channels::signing::Signer;
 use crate::channels::sms::{SmsSettings, SmsTransport};
@@ -97,9 +97,7 @@ pub fn transports(config: &Config) -> anyhow::Result<Transports> {
                         .transpose()
                         .context("reading PENNY_NOTIFIER_SMTP_CA_FILE")?,
                 };
-                if settings.security != Security::Plain {
-                    tls_parameters(&settings).map_err(anyhow::Error::msg)?;
-                }
+                check_tls(&settings).map_err(anyhow::Error::msg)?;
                 transports.with(Arc::new(EmailTransport::new(settings, from)))
             }
             Channel::Sms => {

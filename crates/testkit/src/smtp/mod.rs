@@ -1,6 +1,7 @@
 //! A real SMTP server for tests: `aiosmtpd` (Python, installed into `.tools` by the project's
 //! bootstrap) writing every message it accepts, as received, into a Maildir (`penny_smtp.py`).
-//! Free port, temp directory, ready when it greets, killed on drop; [`SmtpServer::stop`] and
+//! Plain, STARTTLS or implicit TLS (certificates from a throwaway CA, [`TlsFiles`]). Free port,
+//! temp directory, ready when it greets (with implicit TLS: when it accepts), killed on drop; [`SmtpServer::stop`] and
 //! [`SmtpServer::restart`] (same port, same Maildir) simulate an outage.
 
 use std::fs::File;
@@ -38,33 +39,49 @@ pub struct SmtpServer {
     port: u16,
     first_reply_delay: Option<Duration>,
     tls: Option<TlsFiles>,
+    mode: Mode,
+}
+
+/// How the server protects its connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// No TLS.
+    Plain,
+    /// STARTTLS offered, and required before mail.
+    Starttls,
+    /// TLS from the first byte (SMTPS, port 465 in production).
+    Implicit,
 }
 
 impl SmtpServer {
     /// Starts a server on a free port and waits until it greets. (Python is found through
     /// `$PENNY_AIOSMTPD_PYTHON`, else `<workspace>/.tools/bin/python`, else `PATH`.)
     pub async fn start() -> anyhow::Result<Self> {
-        Self::launch_new(None, false).await
+        Self::launch_new(None, Mode::Plain).await
     }
 
     /// Like [`start`](Self::start), but the server offers STARTTLS with a certificate for
     /// `127.0.0.1` and `localhost` from a throwaway CA ([`SmtpServer::tls`]) and refuses mail
     /// before STARTTLS.
     pub async fn start_with_starttls() -> anyhow::Result<Self> {
-        Self::launch_new(None, true).await
+        Self::launch_new(None, Mode::Starttls).await
+    }
+
+    /// Like [`start_with_starttls`](Self::start_with_starttls), but TLS from the first byte
+    /// (SMTPS): the greeting comes only after the handshake, so it is ready once it accepts a
+    /// connection.
+    pub async fn start_with_implicit_tls() -> anyhow::Result<Self> {
+        Self::launch_new(None, Mode::Implicit).await
     }
 
     /// Like [`start`](Self::start), but the first message, once stored, is answered only after
     /// `delay`: a client that gives up sooner cannot know whether it was accepted (the gap
     /// between SMTP's final dot and its `250`).
     pub async fn start_with_first_reply_delayed(delay: Duration) -> anyhow::Result<Self> {
-        Self::launch_new(Some(delay), false).await
+        Self::launch_new(Some(delay), Mode::Plain).await
     }
 
-    async fn launch_new(
-        first_reply_delay: Option<Duration>,
-        starttls: bool,
-    ) -> anyhow::Result<Self> {
+    async fn launch_new(first_reply_delay: Option<Duration>, mode: Mode) -> anyhow::Result<Self> {
         let python = find_binary("python", "PENNY_AIOSMTPD_PYTHON")?;
         let dir = tempfile::Builder::new()
             .prefix("penny-smtp-")
@@ -72,7 +89,9 @@ impl SmtpServer {
             .context("creating a temp dir for aiosmtpd")?;
         std::fs::write(dir.path().join("penny_smtp.py"), HANDLERS)
             .context("writing the SMTP handlers")?;
-        let tls = starttls.then(|| tls::make(dir.path())).transpose()?;
+        let tls = (mode != Mode::Plain)
+            .then(|| tls::make(dir.path()))
+            .transpose()?;
         let mut server = Self {
             dir,
             python,
@@ -80,6 +99,7 @@ impl SmtpServer {
             port: 0,
             first_reply_delay,
             tls,
+            mode,
         };
         let mut last = anyhow::anyhow!("aiosmtpd did not start");
         // A free port can be taken by another process before aiosmtpd binds it: try another.
@@ -98,7 +118,7 @@ impl SmtpServer {
         self.port
     }
 
-    /// The certificate files when it offers STARTTLS (a client trusts [`TlsFiles::ca`]).
+    /// The certificate files when it offers TLS (a client trusts [`TlsFiles::ca`]).
     pub fn tls(&self) -> Option<&TlsFiles> {
         self.tls.as_ref()
     }
@@ -194,11 +214,11 @@ impl SmtpServer {
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{}", self.port));
         if let Some(tls) = &self.tls {
-            command
-                .arg("--tlscert")
-                .arg(&tls.cert)
-                .arg("--tlskey")
-                .arg(&tls.key);
+            let (cert, key) = match self.mode {
+                Mode::Implicit => ("--smtpscert", "--smtpskey"),
+                Mode::Plain | Mode::Starttls => ("--tlscert", "--tlskey"),
+            };
+            command.arg(cert).arg(&tls.cert).arg(key).arg(&tls.key);
         }
         command.env("PYTHONPATH", self.dir.path());
         match self.first_reply_delay {
@@ -223,7 +243,11 @@ impl SmtpServer {
                 self.child = None;
                 return Err(self.failure("exited at start-up"));
             }
-            if greets(self.port).await {
+            let ready = match self.mode {
+                Mode::Implicit => accepts(self.port).await,
+                Mode::Plain | Mode::Starttls => greets(self.port).await,
+            };
+            if ready {
                 return Ok(());
             }
             if Instant::now() >= deadline {
@@ -243,6 +267,15 @@ impl Drop for SmtpServer {
     fn drop(&mut self) {
         let _ = self.stop();
     }
+}
+
+/// Whether something on `port` accepts a TCP connection.
+async fn accepts(port: u16) -> bool {
+    let connect = tokio::net::TcpStream::connect(("127.0.0.1", port));
+    matches!(
+        tokio::time::timeout(Duration::from_millis(500), connect).await,
+        Ok(Ok(_))
+    )
 }
 
 /// Whether something on `port` answers a TCP connect with an SMTP `220` greeting.

@@ -1,6 +1,6 @@
 //! A throwaway certificate authority and a server certificate for `127.0.0.1` and `localhost`,
 //! made with the `openssl` command line (present wherever Python's `ssl` module is), so a test
-//! SMTP server can offer STARTTLS and a client can trust it through an extra root.
+//! SMTP server can offer STARTTLS or implicit TLS and a client can trust it through an extra root.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,7 +1,7 @@
-//! Email over STARTTLS to a real SMTP server (aiosmtpd with a certificate from a throwaway CA,
-//! refusing mail before STARTTLS): delivered when the notifier trusts that CA
-//! (`PENNY_NOTIFIER_SMTP_CA_FILE`), and never sent in the clear or to an untrusted server when
-//! it does not.
+//! Email over STARTTLS and over implicit TLS to a real SMTP server (aiosmtpd with a certificate
+//! from a throwaway CA; with STARTTLS it refuses mail before the upgrade): delivered when the
+//! notifier trusts that CA (`PENNY_NOTIFIER_SMTP_CA_FILE`), and never sent in the clear or to an
+//! untrusted server when it does not.
 
 use penny_notifier::channels::email::Security;
 use penny_proto::v1 as pb;
@@ -9,16 +9,20 @@ use penny_testkit::{DbKind, SmtpServer};
 
 use crate::support::{ARRIVAL, Env, a_weekday_morning, for_each_db, one_state, verified};
 
-async fn starttls(kind: DbKind) -> anyhow::Result<()> {
+async fn needs_a_trusted_certificate(kind: DbKind, security: Security) -> anyhow::Result<()> {
     let mut env = Env::start(kind, a_weekday_morning()).await?;
-    env.smtp = SmtpServer::start_with_starttls().await?;
+    env.smtp = match security {
+        Security::Starttls => SmtpServer::start_with_starttls().await?,
+        Security::Tls => SmtpServer::start_with_implicit_tls().await?,
+        Security::Plain => anyhow::bail!("a TLS case"),
+    };
     let ca = env.smtp.tls().map(|t| t.ca.clone());
     anyhow::ensure!(ca.is_some(), "the server has a CA");
 
     let untrusting = env
         .spawn(|c| {
             c.email.smtp_port = env.smtp.port();
-            c.email.smtp_security = Security::Starttls;
+            c.email.smtp_security = security;
         })
         .await?;
     verified(&env, &untrusting, "ulf", &[pb::Channel::Email]).await?;
@@ -38,7 +42,7 @@ async fn starttls(kind: DbKind) -> anyhow::Result<()> {
     let trusting = env
         .spawn(|c| {
             c.email.smtp_port = env.smtp.port();
-            c.email.smtp_security = Security::Starttls;
+            c.email.smtp_security = security;
             c.email.smtp_ca_file = ca;
         })
         .await?;
@@ -60,5 +64,10 @@ async fn starttls(kind: DbKind) -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn email_over_starttls_needs_a_trusted_certificate() -> anyhow::Result<()> {
-    for_each_db(starttls).await
+    for_each_db(|kind| needs_a_trusted_certificate(kind, Security::Starttls)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn email_over_implicit_tls_needs_a_trusted_certificate() -> anyhow::Result<()> {
+    for_each_db(|kind| needs_a_trusted_certificate(kind, Security::Tls)).await
 }

@@ -7,6 +7,7 @@
 //!   a timeout or a dropped connection → **ambiguous**: the server may have queued it. The
 //!   resend after reconciliation carries the same `Message-ID`.
 
+pub mod implicit_tls;
 pub mod message;
 pub mod pool;
 
@@ -19,7 +20,7 @@ use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParam
 
 use super::{Outgoing, SendOutcome, Transport};
 use crate::domain::Channel;
-pub use pool::{Pool, Security, SmtpSettings, tls_parameters};
+pub use pool::{Pool, Security, SmtpSettings, check_tls};
 
 /// The email channel.
 #[derive(Debug)]

@@ -7,11 +7,15 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
 use lettre::transport::smtp::extension::ClientId;
 use penny_config::Secret;
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::implicit_tls::{self, ImplicitTls};
 
 /// How the connection is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -55,6 +59,16 @@ pub fn tls_parameters(s: &SmtpSettings) -> Result<TlsParameters, String> {
         builder = builder.add_root_certificate(roots);
     }
     builder.build().map_err(|e| describe("setting up TLS", &e))
+}
+
+/// Checks `s`'s TLS settings (the extra CA certificates above all) without connecting, so a
+/// bad file stops the notifier at start-up rather than failing every email.
+pub fn check_tls(s: &SmtpSettings) -> Result<(), String> {
+    match s.security {
+        Security::Plain => Ok(()),
+        Security::Starttls => tls_parameters(s).map(drop),
+        Security::Tls => implicit_tls::client_config(s).map(drop),
+    }
 }
 
 /// A pool of connections.
@@ -133,28 +147,19 @@ impl Pool {
     async fn connect(&self) -> Result<AsyncSmtpConnection, String> {
         let s = &self.settings;
         let hello = ClientId::Domain(s.hello_name.clone());
-        let tls = || tls_parameters(s);
-        let mut connection = match s.security {
-            Security::Plain | Security::Starttls => {
-                let tcp = connect_no_delay(s).await?;
-                let greet = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello);
-                step(s.timeout, "connecting", greet).await?
-            }
-            // lettre opens the socket itself for implicit TLS and does not expose it, so these
-            // connections keep Nagle's algorithm (one stall of up to 40 ms per message).
-            Security::Tls => {
-                let connect = AsyncSmtpConnection::connect_tokio1(
-                    (s.host.as_str(), s.port),
-                    Some(s.timeout),
-                    &hello,
-                    Some(tls()?),
-                    None,
-                );
-                step(s.timeout, "connecting", connect).await?
-            }
+        let transport: Box<dyn AsyncTokioStream> = match s.security {
+            Security::Plain | Security::Starttls => Box::new(connect_no_delay(s).await?),
+            Security::Tls => Box::new(ImplicitTls::connect(s).await?),
         };
+        let greet = AsyncSmtpConnection::connect_with_transport(transport, &hello);
+        let mut connection = step(s.timeout, "connecting", greet).await?;
         if s.security == Security::Starttls {
-            step(s.timeout, "STARTTLS", connection.starttls(tls()?, &hello)).await?;
+            step(
+                s.timeout,
+                "STARTTLS",
+                connection.starttls(tls_parameters(s)?, &hello),
+            )
+            .await?;
         }
         if let Some((user, password)) = &s.credentials {
             let credentials = Credentials::new(user.clone(), password.expose().clone());
@@ -170,12 +175,13 @@ impl Pool {
     }
 }
 
-/// A TCP connection to the server with `TCP_NODELAY`. lettre writes a message's body and its
+/// A TCP connection to the server with `TCP_NODELAY` (plain, STARTTLS, and implicit TLS on top
+/// of it, [`ImplicitTls`]). lettre writes a message's body and its
 /// final `.` in two writes; with Nagle's algorithm the kernel holds the small second one until
 /// the server acknowledges the body, and the server delays that acknowledgement (40 ms on Linux)
 /// while it waits for the rest. That stall, once per email, capped a pool of 8 connections at
 /// about 130 emails a second on loopback.
-async fn connect_no_delay(s: &SmtpSettings) -> Result<TcpStream, String> {
+pub(super) async fn connect_no_delay(s: &SmtpSettings) -> Result<TcpStream, String> {
     let tcp = match tokio::time::timeout(s.timeout, TcpStream::connect((s.host.as_str(), s.port)))
         .await
     {
