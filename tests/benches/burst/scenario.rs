@@ -59,6 +59,13 @@ pub struct Outcome {
     pub auth_get_429: u64,
     /// Effects missing.
     pub lost: usize,
+    /// Members without effects whose webhook the sender (the sandbox, as Plaid) still held at
+    /// the end: no attempt answered 200 yet, a retry still to come.
+    #[serde(default)]
+    pub with_the_sender: usize,
+    /// Members without effects whose webhook ingress had answered 200: lost inside penny.
+    #[serde(default)]
+    pub lost_after_accepted: usize,
     /// Effects doubled.
     pub doubled: usize,
     /// Effects recorded (verified accounts, events, emails, pushes).
@@ -179,6 +186,10 @@ async fn measure(
     let drain_seconds = progress.time_to(n, |s| s.emails.min(s.pushes));
     let verified_seconds = progress.time_to(n, |s| s.auth_get_ok);
     let effects = burst::settle(stack, &clients, &cohort, Duration::from_secs(60)).await?;
+    let senders = burst::Senders::read(stack, &cohort, &effects).await?;
+    if senders.missing > 0 {
+        crate::say(format!("  where the missing webhooks are: {senders}"));
+    }
     let stats = sandbox.stats().await?.endpoint("/auth/get");
     let latencies = Latencies::collect(stack, &cohort, since, since_utc).await?;
     report_effects(&effects, &cohort);
@@ -192,6 +203,8 @@ async fn measure(
         auth_get_calls: stats.calls,
         auth_get_429: stats.rate_limited,
         lost: effects.lost(&cohort),
+        with_the_sender: senders.with_the_sender,
+        lost_after_accepted: senders.accepted,
         doubled: effects.doubled(&cohort),
         recorded: effects.recorded(&cohort),
         usage,

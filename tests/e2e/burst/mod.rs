@@ -10,11 +10,13 @@ mod cohort;
 mod effects;
 mod progress;
 pub mod received;
+mod undelivered;
 mod usage;
 
 pub use cohort::{Cohort, Member};
 pub use effects::Effects;
 pub use progress::{INTERVAL, Progress, Sample};
+pub use undelivered::Senders;
 pub use usage::{ProcessUsage, Usage};
 
 use std::time::{Duration, Instant};
