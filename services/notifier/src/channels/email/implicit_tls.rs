@@ -32,14 +32,17 @@ impl std::fmt::Debug for ImplicitTls {
 
 impl ImplicitTls {
     /// Connects to `s.host`:`s.port` with `TCP_NODELAY` and completes the TLS handshake within
-    /// `s.timeout`, checking the server's certificate for `s.host`.
-    pub async fn connect(s: &SmtpSettings) -> Result<Self, String> {
-        let config = client_config(s)?;
+    /// `s.timeout`, checking the server's certificate for `s.host` with `config` (built once by
+    /// [`client_config`]).
+    pub async fn connect(
+        s: &SmtpSettings,
+        config: Arc<rustls::ClientConfig>,
+    ) -> Result<Self, String> {
         let tcp = connect_no_delay(s).await?;
         let name = ServerName::try_from(s.host.clone()).map_err(|_| {
             "connecting with the SMTP server: its host is not a TLS name".to_owned()
         })?;
-        let handshake = TlsConnector::from(Arc::new(config)).connect(name, tcp);
+        let handshake = TlsConnector::from(config).connect(name, tcp);
         match tokio::time::timeout(s.timeout, handshake).await {
             Ok(Ok(tls)) => Ok(Self(tls)),
             Ok(Err(_)) => Err("connecting with the SMTP server: TLS failed".to_owned()),
@@ -153,7 +156,9 @@ mod tests {
         penny_runtime::install_crypto_provider();
         let smtp = SmtpServer::start_with_implicit_tls().await?;
         let ca = std::fs::read(&smtp.tls().context("the server has a CA")?.ca)?;
-        let mut tls = ImplicitTls::connect(&settings(smtp.port(), Some(ca)))
+        let s = settings(smtp.port(), Some(ca));
+        let config = Arc::new(client_config(&s).map_err(anyhow::Error::msg)?);
+        let mut tls = ImplicitTls::connect(&s, config)
             .await
             .map_err(anyhow::Error::msg)?;
         assert!(tls.nodelay()?, "TCP_NODELAY is set under TLS");
@@ -167,7 +172,9 @@ mod tests {
     async fn an_untrusted_server_is_refused() -> anyhow::Result<()> {
         penny_runtime::install_crypto_provider();
         let smtp = SmtpServer::start_with_implicit_tls().await?;
-        let refused = ImplicitTls::connect(&settings(smtp.port(), None)).await;
+        let s = settings(smtp.port(), None);
+        let config = Arc::new(client_config(&s).map_err(anyhow::Error::msg)?);
+        let refused = ImplicitTls::connect(&s, config).await;
         assert_eq!(
             refused.err().as_deref(),
             Some("connecting with the SMTP server: TLS failed")

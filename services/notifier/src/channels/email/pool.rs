@@ -3,7 +3,7 @@
 //! reused). Connecting covers the greeting, TLS (implicit, or STARTTLS) and AUTH.
 
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -75,7 +75,10 @@ pub fn check_tls(s: &SmtpSettings) -> Result<(), String> {
 pub struct Pool {
     settings: SmtpSettings,
     idle: Mutex<Vec<AsyncSmtpConnection>>,
-    slots: std::sync::Arc<Semaphore>,
+    slots: Arc<Semaphore>,
+    /// The implicit-TLS client configuration, built at the first such connection and shared by
+    /// every later one (start-up already checked that it builds).
+    tls_config: OnceLock<Arc<rustls::ClientConfig>>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -98,11 +101,12 @@ pub struct Pooled {
 impl Pool {
     /// An empty pool.
     pub fn new(settings: SmtpSettings) -> Self {
-        let slots = std::sync::Arc::new(Semaphore::new(settings.pool_size.max(1)));
+        let slots = Arc::new(Semaphore::new(settings.pool_size.max(1)));
         Self {
             settings,
             idle: Mutex::new(Vec::new()),
             slots,
+            tls_config: OnceLock::new(),
         }
     }
 
@@ -114,7 +118,7 @@ impl Pool {
     /// A working connection: an idle one, or a new one. The error says which step failed
     /// (nothing was sent yet, whatever it is).
     pub async fn get(&self) -> Result<Pooled, String> {
-        let slot = std::sync::Arc::clone(&self.slots)
+        let slot = Arc::clone(&self.slots)
             .acquire_owned()
             .await
             .map_err(|_| "the SMTP pool is closed".to_owned())?;
@@ -144,12 +148,21 @@ impl Pool {
             .push(pooled.connection);
     }
 
+    /// The implicit-TLS client configuration, built once.
+    fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, String> {
+        if let Some(config) = self.tls_config.get() {
+            return Ok(Arc::clone(config));
+        }
+        let built = Arc::new(implicit_tls::client_config(&self.settings)?);
+        Ok(Arc::clone(self.tls_config.get_or_init(|| built)))
+    }
+
     async fn connect(&self) -> Result<AsyncSmtpConnection, String> {
         let s = &self.settings;
         let hello = ClientId::Domain(s.hello_name.clone());
         let transport: Box<dyn AsyncTokioStream> = match s.security {
             Security::Plain | Security::Starttls => Box::new(connect_no_delay(s).await?),
-            Security::Tls => Box::new(ImplicitTls::connect(s).await?),
+            Security::Tls => Box::new(ImplicitTls::connect(s, self.tls_config()?).await?),
         };
         let greet = AsyncSmtpConnection::connect_with_transport(transport, &hello);
         let mut connection = step(s.timeout, "connecting", greet).await?;
